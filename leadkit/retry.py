@@ -1,0 +1,57 @@
+"""When to retry an HTTP call and how long to wait: Retry-After first, else exponential."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+
+import requests
+
+RETRIABLE_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, 500, 502, 503, 504})
+
+
+def is_retriable_status(status: int) -> bool:
+    """429 and 5xx are transient; every other error status is not."""
+    return status in RETRIABLE_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header, in delta-seconds or HTTP-date form."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: Retry-After honoured exactly (capped), else jittered exponential."""
+
+    max_tries: int = 5
+    base_seconds: float = 1.0
+    cap_seconds: float = 60.0
+
+    def wait(self, attempt: int, response: requests.Response | None) -> float:
+        """Seconds to sleep before try number `attempt + 1` (attempt counts from 1)."""
+        if response is not None:
+            hinted = parse_retry_after(response.headers.get("Retry-After"))
+            if hinted is not None:
+                # The server said when; adding jitter would only make us later or early.
+                return min(hinted, self.cap_seconds)
+        exponential = self.base_seconds * (2 ** (attempt - 1))
+        # Full jitter spreads retries from parallel workers; the floor keeps progress.
+        return min(self.cap_seconds, exponential * (0.5 + random.random() / 2))

@@ -1,0 +1,1 @@
+"""Local emulators of the Popl, Wisepops, GHL and Popin APIs, served by one process."""

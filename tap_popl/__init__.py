@@ -1,0 +1,1 @@
+"""tap-popl: Singer tap (see README)."""

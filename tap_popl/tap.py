@@ -1,0 +1,19 @@
+"""tap-popl (stub until its issue lands)."""
+
+from __future__ import annotations
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+
+
+class TapPopl(Tap):
+    """tap-popl."""
+
+    name = "tap-popl"
+    config_jsonschema = th.PropertiesList(
+        th.Property("api_key", th.StringType, required=True, secret=True),
+    ).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        """No streams yet."""
+        return []

@@ -1,0 +1,1 @@
+"""tap-wisepops: Singer tap (see README)."""

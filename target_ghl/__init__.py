@@ -1,0 +1,1 @@
+"""target-ghl: Singer target (see README)."""

@@ -1,0 +1,1 @@
+"""target-popin: Singer target (see README)."""
