@@ -29,11 +29,15 @@ def to_e164(raw: object, default_region: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def split_calling_code(raw: object, default_calling_code: str | int | None) -> tuple[str, str] | None:
-    """(`"44"`, `"7700900123"`) for a number, local ones read in the default calling code."""
+def split_calling_code(
+    raw: object, default_calling_code: str | int | None
+) -> tuple[str, str] | None:
+    """(`"44"`, `"7911123456"`) for a number, local ones read in the default calling code."""
     region = None
     if default_calling_code is not None:
-        region = phonenumbers.region_code_for_country_code(int(str(default_calling_code).lstrip("+")))
+        region = phonenumbers.region_code_for_country_code(
+            int(str(default_calling_code).lstrip("+"))
+        )
         region = None if region == "ZZ" else region
     number = parse_phone(raw, region)
     if number is None:

@@ -31,7 +31,7 @@ def register_secrets(values: Iterable[object]) -> None:
 
 def install(secrets: Iterable[object] = ()) -> None:
     """Redact every log record created from now on in this process."""
-    global _installed  # noqa: PLW0603 - one record factory per process, by design
+    global _installed
     register_secrets(secrets)
     with _lock:
         if _installed:
@@ -39,10 +39,10 @@ def install(secrets: Iterable[object] = ()) -> None:
         previous = logging.getLogRecordFactory()
 
         def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-            record = previous(*args, **kwargs)  # type: ignore[arg-type]
+            record = previous(*args, **kwargs)
             try:
                 message = record.getMessage()
-            except Exception:  # noqa: BLE001 - a broken format string must not hide the log
+            except Exception:
                 message = str(record.msg)
             record.msg, record.args = redact(message), None
             return record

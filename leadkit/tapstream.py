@@ -24,7 +24,7 @@ _TToken = t.TypeVar("_TToken")
 _PARSED = "_leadkit_json"
 
 
-def json_body(response: requests.Response) -> t.Any:  # noqa: ANN401 - JSON is any shape
+def json_body(response: requests.Response) -> t.Any:
     """The decoded body, parsed once per response (validation parses it first)."""
     cached = response.__dict__.get(_PARSED)
     if cached is None:
@@ -75,7 +75,7 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records from the already-validated JSON body."""
-        from singer_sdk.helpers.jsonpath import extract_jsonpath  # noqa: PLC0415
+        from singer_sdk.helpers.jsonpath import extract_jsonpath
 
         yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
 

@@ -94,7 +94,7 @@ def _control(apis: dict[str, VendorApi], options: SandboxOptions) -> list[Route]
     async def seed(request: Request) -> dict[str, Any]:
         return api_of(request).seed_records(await body(request))
 
-    async def records(request: Request) -> Any:  # noqa: ANN401
+    async def records(request: Request) -> Any:
         return api_of(request).inspect(request.path_params["kind"])
 
     async def keys(request: Request) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def _control(apis: dict[str, VendorApi], options: SandboxOptions) -> list[Route]
             api.keys |= set(data["keys"])
         return {"keys": len(api.keys)}
 
-    async def action(request: Request) -> Any:  # noqa: ANN401
+    async def action(request: Request) -> Any:
         return api_of(request).action(request.path_params["name"], await body(request))
 
     async def save(request: Request) -> dict[str, Any]:
@@ -149,7 +149,9 @@ def build_app(options: SandboxOptions | None = None) -> Starlette:
     """The sandbox: `/popl`, `/wisepops`, `/ghl`, `/popin` and `/_sandbox`."""
     options = options or SandboxOptions()
     apis = {
-        cls.name: cls(seed=options.seed, latency_ms=options.latency_ms, fault_rate=options.fault_rate)
+        cls.name: cls(
+            seed=options.seed, latency_ms=options.latency_ms, fault_rate=options.fault_rate
+        )
         for cls in API_CLASSES
     }
 
@@ -159,7 +161,12 @@ def build_app(options: SandboxOptions | None = None) -> Starlette:
         yield
         _save(apis, options)
 
-    mounts = [Mount(f"/{name}", app=VendorGate(Starlette(routes=api.routes()), api)) for name, api in apis.items()]
-    app = Starlette(routes=[Mount("/_sandbox", routes=_control(apis, options)), *mounts], lifespan=lifespan)
+    mounts = [
+        Mount(f"/{name}", app=VendorGate(Starlette(routes=api.routes()), api))
+        for name, api in apis.items()
+    ]
+    app = Starlette(
+        routes=[Mount("/_sandbox", routes=_control(apis, options)), *mounts], lifespan=lifespan
+    )
     app.state.apis = apis
     return app

@@ -47,15 +47,17 @@ class SandboxClient:
         """The URL a connector's `api_url` setting takes for this sandbox."""
         return self.base_url + API_PATHS[api]
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:  # noqa: ANN401
-        response = self.session.request(method, f"{self.base_url}/_sandbox{path}", json=body, timeout=30)
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.session.request(
+            method, f"{self.base_url}/_sandbox{path}", json=body, timeout=30
+        )
         if response.status_code >= 400:
             raise RuntimeError(f"sandbox control {method} {path}: {response.text}")
         return response.json()
 
     def health(self) -> dict[str, Any]:
         """Liveness and the APIs served."""
-        return self._call("GET", "/health")  # type: ignore[no-any-return]
+        return self._call("GET", "/health")
 
     def reset(self, seed: int | None = None, apis: list[str] | None = None) -> None:
         """Restore seeded data, keys and settings; clear faults and counters."""
@@ -64,23 +66,23 @@ class SandboxClient:
             body["seed"] = seed
         self._call("POST", "/reset", body)
 
-    def seed(self, api: str, **spec: Any) -> Any:  # noqa: ANN401
+    def seed(self, api: str, **spec: Any) -> Any:
         """Add records to an API's store (the spec's shape is the API's own)."""
         return self._call("POST", f"/{api}/seed", spec)
 
-    def records(self, api: str, kind: str) -> Any:  # noqa: ANN401
+    def records(self, api: str, kind: str) -> Any:
         """What an API's store holds of one kind."""
         return self._call("GET", f"/{api}/records/{kind}")
 
-    def settings(self, api: str, **changes: Any) -> dict[str, Any]:  # noqa: ANN401
+    def settings(self, api: str, **changes: Any) -> dict[str, Any]:
         """Read, or change, an API's behaviour switches."""
         if changes:
-            return self._call("PATCH", f"/{api}/settings", changes)  # type: ignore[no-any-return]
-        return self._call("GET", f"/{api}/settings")  # type: ignore[no-any-return]
+            return self._call("PATCH", f"/{api}/settings", changes)
+        return self._call("GET", f"/{api}/settings")
 
-    def faults(self, api: str, **plan: Any) -> dict[str, Any]:  # noqa: ANN401
+    def faults(self, api: str, **plan: Any) -> dict[str, Any]:
         """Replace an API's fault plan (rate, kinds, queue, paths, retry_after, slow_seconds)."""
-        return self._call("PUT", f"/{api}/faults", plan)  # type: ignore[no-any-return]
+        return self._call("PUT", f"/{api}/faults", plan)
 
     def latency(self, api: str, latency_ms: float) -> None:
         """Delay every answer of an API."""
@@ -94,11 +96,11 @@ class SandboxClient:
         """Accept more credentials."""
         self._call("POST", f"/{api}/keys/grant", {"keys": keys})
 
-    def action(self, api: str, name: str, **body: Any) -> Any:  # noqa: ANN401
+    def action(self, api: str, name: str, **body: Any) -> Any:
         """An API-specific control action."""
         return self._call("POST", f"/{api}/actions/{name}", body)
 
-    def counters(self, api: str | None = None) -> Any:  # noqa: ANN401
+    def counters(self, api: str | None = None) -> Any:
         """Requests seen, per API: total, by status, by route, faults."""
         data = self._call("GET", "/counters")
         return data[api] if api else data
@@ -112,11 +114,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_sandbox(*args: str, port: int | None = None, log: Any = None) -> Iterator[SandboxClient]:  # noqa: ANN401
+def running_sandbox(
+    *args: str, port: int | None = None, log: Any = None
+) -> Iterator[SandboxClient]:
     """Start `lead-sandbox serve` in a child process; stop it, whatever happens."""
     port = port or free_port()
     command = [sys.executable, "-m", "sandbox", "serve", "--port", str(port), *args]
-    process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL
+    )
     client = SandboxClient(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 30

@@ -36,7 +36,15 @@ class FaultPlan:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> FaultPlan:
         """Validate a control-API body into a plan."""
-        unknown = set(body) - {"rate", "kinds", "queue", "paths", "retry_after", "slow_seconds", "seed"}
+        unknown = set(body) - {
+            "rate",
+            "kinds",
+            "queue",
+            "paths",
+            "retry_after",
+            "slow_seconds",
+            "seed",
+        }
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         plan = cls(**body)

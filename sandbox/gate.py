@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox.vendor import VendorApi
 
 
-class DroppedConnection(Exception):  # noqa: N818 - it is an event, not an error of ours
+class DroppedConnection(Exception):
     """Raised mid-response so that the server closes the connection."""
 
 
@@ -27,7 +27,7 @@ class _QuietDrops(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[Message, Message]:  # noqa: ANN401
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[Message, Message]:
     payload = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -87,7 +87,10 @@ class VendorGate:
             await self.app(scope, receive, send)
         elif fault == "drop":
             start, _ = _json(200, {})
-            start["headers"] = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+            start["headers"] = [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"4096"),
+            ]
             await send(start)
             await send({"type": "http.response.body", "body": b'{"', "more_body": True})
             raise DroppedConnection

@@ -93,7 +93,9 @@ def people(seed: int = 42, count: int = 500) -> tuple[Person, ...]:
         locale, region = LOCALES[rng.randrange(len(LOCALES))]
         fake = fakers[locale]
         first, last = fake.first_name(), fake.last_name()
-        email: str | None = f"{_ascii_local_part(fake, rng, first, last)}@{fake.free_email_domain()}"
+        email: str | None = (
+            f"{_ascii_local_part(fake, rng, first, last)}@{fake.free_email_domain()}"
+        )
         if rng.random() < 0.08:
             email = None
         number = _mobile(rng, region) if rng.random() < 0.9 else None

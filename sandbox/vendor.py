@@ -94,13 +94,13 @@ class VendorApi(abc.ABC):
         self.settings.update(data.get("settings", {}))
         self.keys = set(data.get("keys", self.default_keys))
 
-    def inspect(self, kind: str) -> Any:  # noqa: ANN401 - stores hold any JSON
+    def inspect(self, kind: str) -> Any:
         """Records of one kind held by the emulator (what a destination now contains)."""
         if kind not in self.store:
             raise SandboxError(f"{self.name} holds no {kind!r}; it has {sorted(self.store)}")
         return self.store[kind]
 
-    def action(self, name: str, body: dict[str, Any]) -> Any:  # noqa: ANN401
+    def action(self, name: str, body: dict[str, Any]) -> Any:
         """API-specific control actions (POST /_sandbox/{api}/actions/{name})."""
         raise SandboxError(f"{self.name} has no action {name!r}")
 

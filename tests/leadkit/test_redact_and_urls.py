@@ -26,10 +26,14 @@ def test_installed_redaction_applies_to_every_logger(caplog: pytest.LogCaptureFi
 
 
 def test_https_urls_are_accepted_without_trailing_slash() -> None:
-    assert require_safe_url("https://api.example.com/v2/", "api_url") == "https://api.example.com/v2"
+    assert (
+        require_safe_url("https://api.example.com/v2/", "api_url") == "https://api.example.com/v2"
+    )
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8765/x", "http://localhost/x", "http://[::1]:9/x"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8765/x", "http://localhost/x", "http://[::1]:9/x"]
+)
 def test_plain_http_is_allowed_on_loopback(url: str) -> None:
     assert require_safe_url(url, "api_url")
 
