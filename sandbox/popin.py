@@ -1,28 +1,353 @@
-"""Emulator of the popin API (to be filled in from ../shared/api/popin.md)."""
+"""Emulator of Popin's "Insta Call" external API: capture, slots and schedule."""
 
 from __future__ import annotations
 
+import base64
+import json
+import random
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from starlette.routing import BaseRoute
+import phonenumbers
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
 
-from sandbox.vendor import VendorApi
+from sandbox.control import DEMO_KEYS
+from sandbox.people import people
+from sandbox.vendor import SandboxError, VendorApi
+
+# English names, whatever the process locale: the documented format is `%a, %d %b %Y %I:%M %p`.
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+TIME_FORMAT = re.compile(
+    rf"^(?P<day>{'|'.join(DAYS)}), (?P<dd>\d{{2}}) (?P<mon>{'|'.join(MONTHS)}) (?P<yyyy>\d{{4}}) "
+    r"(?P<hh>0[1-9]|1[0-2]):(?P<mm>[0-5]\d) (?P<ampm>AM|PM)$"
+)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CAPTURE_FIELDS = frozenset(
+    {"name", "mobile", "email", "group", "pincode", "pin_code", "country", "agent", "native"}
+    | {"campaign"}
+)
+SLOT_SETTINGS = frozenset(
+    {"timezone", "free_slots", "slot_minutes", "opening_hour", "closing_hour", "notice_minutes"}
+)
+
+
+def slot_date(moment: datetime) -> str:
+    """`Wed, 24 Sep 2025`, the `date` of an availability entry."""
+    return f"{DAYS[moment.weekday()]}, {moment.day:02d} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def slot_clock(moment: datetime) -> str:
+    """`01:15 PM`, one entry of an availability's `slots`."""
+    hour = moment.hour % 12 or 12
+    return f"{hour:02d}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def slot_time(moment: datetime) -> str:
+    """The exact string `/schedule` takes: date, space, clock."""
+    return f"{slot_date(moment)} {slot_clock(moment)}"
+
+
+class _Refused(Exception):
+    """A request Popin answers with `{"status": 0, "message": ...}`."""
+
+    def __init__(self, message: str, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+def _failure(exc: _Refused) -> JSONResponse:
+    return JSONResponse({"status": 0, "message": exc.message}, status_code=exc.http_status)
 
 
 class PopinApi(VendorApi):
-    """Placeholder until the emulator is written."""
+    """Captures customers, lists free 15-minute slots and books calls, strictly."""
 
     name = "popin"
-    default_keys = ()
+    default_keys = (DEMO_KEYS["popin_api_key"], DEMO_KEYS["popin_token"])
+    default_settings = {
+        # The IANA zone the seller's slots are expressed in.
+        "timezone": "Asia/Kolkata",
+        # How many free slots exist after a reset (set low to make a run run out).
+        "free_slots": 60,
+        "slot_minutes": 15,
+        # Business hours in the slots' timezone; slots start at or after `notice_minutes`.
+        "opening_hour": 10,
+        "closing_hour": 19,
+        "notice_minutes": 30,
+        # Routing groups and agents the seller has; others are refused.
+        "groups": ["5211", "5212"],
+        "agents": [210, 211],
+        # Where `native: false` join links point (the seller's dashboard setting).
+        "dashboard_join_url": "https://calls.example-seller.com/join",
+    }
+
+    # --- data -------------------------------------------------------------------------
 
     def initial_store(self) -> dict[str, Any]:
-        """Nothing yet."""
-        return {}
+        """No customers or bookings; free slots from now on."""
+        return {"customers": [], "bookings": [], "slots": self._generate_slots([])}
+
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change switches; slot settings lay out the free slots again (bookings stay)."""
+        if "timezone" in changes:
+            try:
+                ZoneInfo(str(changes["timezone"]))
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise SandboxError(f"unknown timezone {changes['timezone']!r}") from exc
+        settings = super().update_settings(changes)
+        if SLOT_SETTINGS & set(changes):
+            kept = [s for s in self.store["slots"] if s["state"] != "free"]
+            self.store["slots"] = self._generate_slots(kept)
+        return settings
+
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(str(self.settings["timezone"]))
+
+    def _generate_slots(self, kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`free_slots` slots in business hours from now, skipping times already kept."""
+        zone = self._zone()
+        step = timedelta(minutes=int(self.settings["slot_minutes"]))
+        opening, closing = int(self.settings["opening_hour"]), int(self.settings["closing_hour"])
+        moment = datetime.now(zone) + timedelta(minutes=int(self.settings["notice_minutes"]))
+        moment = moment.replace(second=0, microsecond=0)
+        moment += timedelta(minutes=-moment.minute % int(self.settings["slot_minutes"]))
+        used = {s["time"] for s in kept}
+        slots = list(kept)
+        wanted = len(kept) + int(self.settings["free_slots"])
+        while len(slots) < wanted:
+            if moment.hour < opening:
+                moment = moment.replace(hour=opening, minute=0)
+            if moment.hour >= closing:
+                moment = (moment + timedelta(days=1)).replace(hour=opening, minute=0)
+                continue
+            text = slot_time(moment)
+            if text not in used:
+                start = moment.astimezone(timezone.utc).isoformat()
+                slots.append({"time": text, "start": start, "state": "free", "customer_id": None})
+            moment += step
+        slots.sort(key=lambda s: s["start"])
+        return slots
 
     def seed_records(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Nothing yet."""
-        return {}
+        """Add customers: `count` people from the shared seed data, or explicit `customers`."""
+        added = []
+        for person in people(self.seed)[: int(spec.get("count", 0))]:
+            if person.phone_e164 is None:
+                continue
+            number = phonenumbers.parse(person.phone_e164)
+            added.append(
+                self._new_customer(
+                    {
+                        "name": person.full_name,
+                        "mobile": phonenumbers.national_significant_number(number),
+                        "country": str(number.country_code),
+                        "email": person.email,
+                    }
+                )
+            )
+        for body in spec.get("customers", []):
+            added.append(self._new_customer(dict(body)))
+        return {"customers": added}
+
+    def _new_customer(self, fields: dict[str, Any]) -> dict[str, Any]:
+        sequence = 300 + len(self.store["customers"])
+        customer_id = base64.b64encode(str(sequence).encode()).decode().rstrip("=")
+        if fields.get("native", True):
+            rng = random.Random(self.seed * 100_003 + sequence)
+            url = f"https://live.popin.to/{rng.randrange(10_000):04d}-{rng.randrange(16**4):04x}"
+        else:
+            url = f"{self.settings['dashboard_join_url']}?customer={customer_id}"
+        customer = {"customer_id": customer_id, "url": url, **fields}
+        self.store["customers"].append(customer)
+        return customer
+
+    def action(self, name: str, body: dict[str, Any]) -> Any:
+        """`take_slot`: someone else books a slot (`time`, else the first free one)."""
+        if name != "take_slot":
+            return super().action(name, body)
+        free = [s for s in self._free_slots() if body.get("time") in (None, s["time"])]
+        if not free:
+            raise SandboxError("no such free slot")
+        free[0]["state"] = "taken"
+        return {"time": free[0]["time"]}
+
+    def _free_slots(self) -> list[dict[str, Any]]:
+        now = datetime.now(timezone.utc).isoformat()
+        return [s for s in self.store["slots"] if s["state"] == "free" and s["start"] > now]
+
+    # --- HTTP -------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        """Nothing yet."""
-        return []
+        """The three documented endpoints under `/api/v1/external`."""
+        base = "/api/v1/external"
+        return [
+            Route(f"{base}/capture", self._guarded(self.capture), methods=["POST"]),
+            Route(f"{base}/slots", self._guarded(self.slots), methods=["GET"]),
+            Route(f"{base}/schedule", self._guarded(self.schedule), methods=["POST"]),
+        ]
+
+    def _guarded(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> JSONResponse:
+            api_key = request.headers.get("x-api-key")
+            token = request.headers.get("x-token")
+            if not (
+                self.key_ok(api_key)
+                and self.key_ok(token)
+                and api_key == DEMO_KEYS["popin_api_key"]
+                and token == DEMO_KEYS["popin_token"]
+            ):
+                return JSONResponse({"status": 0, "message": "Unauthenticated."}, status_code=401)
+            try:
+                body = await _json_object(request) if request.method == "POST" else {}
+                return JSONResponse(handler(body))
+            except _Refused as exc:
+                return _failure(exc)
+
+        return endpoint
+
+    def capture(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Register a customer; not idempotent (the same mobile twice is two customers)."""
+        unknown = sorted(set(body) - CAPTURE_FIELDS)
+        if unknown:
+            raise _Refused(f"Unknown field(s): {', '.join(unknown)}.", 422)
+        for field in ("name", "mobile"):
+            value = body.get(field)
+            if not isinstance(value, str) or not value.strip():
+                raise _Refused(f"The {field} field is required.", 422)
+        country = body.get("country", "91")
+        if not isinstance(country, str) or not country.isdigit():
+            raise _Refused("Invalid country code.")
+        if phonenumbers.region_code_for_country_code(int(country)) == "ZZ":
+            raise _Refused("Invalid country code.")
+        if not _valid_mobile(body["mobile"], country):
+            raise _Refused("Invalid mobile number.")
+        email = body.get("email")
+        if email is not None and (not isinstance(email, str) or not EMAIL.match(email)):
+            raise _Refused("Invalid email address.")
+        group = body.get("group")
+        if group is not None and group not in self.settings["groups"]:
+            raise _Refused("Invalid group.")
+        agent = body.get("agent")
+        if agent is not None and (
+            not isinstance(agent, int)
+            or isinstance(agent, bool)
+            or agent not in self.settings["agents"]
+        ):
+            raise _Refused("Invalid agent.")
+        native = body.get("native", True)
+        if not isinstance(native, bool):
+            raise _Refused("The native field must be true or false.", 422)
+        campaign = body.get("campaign")
+        if campaign is not None and not isinstance(campaign, dict):
+            raise _Refused("The campaign field must be an object.", 422)
+        pincode = _pincode(body)
+        customer = self._new_customer(
+            {
+                "name": body["name"].strip(),
+                "mobile": body["mobile"],
+                "country": country,
+                "email": email,
+                "group": group,
+                "agent": agent,
+                "pincode": pincode,
+                "native": native,
+                "campaign": campaign,
+            }
+        )
+        return {
+            "status": 1,
+            "customer_id": customer["customer_id"],
+            "url": customer["url"],
+            "message": "User captured successfully",
+        }
+
+    def slots(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Free future slots grouped by date, in the seller's timezone."""
+        availability: list[dict[str, Any]] = []
+        for slot in self._free_slots():
+            date, clock = slot["time"][:16], slot["time"][17:]
+            if not availability or availability[-1]["date"] != date:
+                availability.append({"date": date, "slots": []})
+            availability[-1]["slots"].append(clock)
+        return {
+            "availability": availability,
+            "slotDiff": int(self.settings["slot_minutes"]),
+            "timezone": self.settings["timezone"],
+        }
+
+    def schedule(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Book a listed free slot for a captured customer, once."""
+        customer_id, time = body.get("customer_id"), body.get("time")
+        if not isinstance(customer_id, str) or not customer_id:
+            raise _Refused("The customer_id field is required.", 422)
+        if not isinstance(time, str) or not time:
+            raise _Refused("The time field is required.", 422)
+        if not any(c["customer_id"] == customer_id for c in self.store["customers"]):
+            raise _Refused("Invalid customer.")
+        if not _well_formed(time):
+            raise _Refused("Invalid time format. Use: Thu, 25 Sep 2025 03:15 PM")
+        if any(b["customer_id"] == customer_id for b in self.store["bookings"]):
+            raise _Refused("A call is already scheduled for this customer.")
+        slot = next((s for s in self._free_slots() if s["time"] == time), None)
+        if slot is None:
+            raise _Refused("The selected slot is not available.")
+        slot["state"], slot["customer_id"] = "booked", customer_id
+        self.store["bookings"].append(
+            {"customer_id": customer_id, "time": time, "start": slot["start"]}
+        )
+        return {"status": 1, "message": "Call scheduled successfully"}
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except ValueError as exc:
+        raise _Refused("Invalid JSON body.", 400) from exc
+    if not isinstance(body, dict):
+        raise _Refused("Invalid JSON body.", 400)
+    return body
+
+
+def _valid_mobile(mobile: str, country: str) -> bool:
+    """Only the national significant number, digits only, valid for the calling code."""
+    if not mobile.isdigit():
+        return False
+    try:
+        number = phonenumbers.parse(f"+{country}{mobile}")
+    except phonenumbers.NumberParseException:
+        return False
+    return (
+        phonenumbers.is_valid_number(number)
+        and str(number.country_code) == country
+        and phonenumbers.national_significant_number(number) == mobile
+    )
+
+
+def _pincode(body: dict[str, Any]) -> str | None:
+    """`pincode` (newer docs) or `pin_code` (older docs); both given must agree."""
+    values = [body[k] for k in ("pincode", "pin_code") if body.get(k) is not None]
+    if any(not isinstance(v, str) or not v.strip() for v in values):
+        raise _Refused("The pincode field must be a string.", 422)
+    if len(set(values)) > 1:
+        raise _Refused("The pincode and pin_code fields disagree.", 422)
+    return values[0] if values else None
+
+
+def _well_formed(time: str) -> bool:
+    """Exactly `%a, %d %b %Y %I:%M %p` in English, naming a real date and its weekday."""
+    match = TIME_FORMAT.match(time)
+    if not match:
+        return False
+    try:
+        day = datetime(
+            int(match["yyyy"]), MONTHS.index(match["mon"]) + 1, int(match["dd"])
+        ).weekday()
+    except ValueError:
+        return False
+    return DAYS[day] == match["day"]
