@@ -1,0 +1,303 @@
+"""One vendor's HTTP session for a target: pacing, retries, fatal errors and call counts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from singer_sdk.exceptions import FatalAPIError
+
+from leadkit.errors import QuotaExhausted, auth_failure, describe_response
+from leadkit.ratelimit import INTERVAL_HEADER, RateLimiter
+from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class ApiUnavailable(FatalAPIError):
+    """The vendor kept failing after every retry: stop, so that nothing is acknowledged."""
+
+
+class ApiClient:
+    """One vendor's HTTP session for a target: retries, pacing, auth errors, call counts."""
+
+    #: Latency smoothing: weight of the newest observation.
+    LATENCY_WEIGHT = 0.2
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        headers: dict[str, str],
+        auth_setting: str,
+        policy: RetryPolicy,
+        timeout: float,
+        limiter: RateLimiter | None = None,
+        daily_remaining_header: str | None = None,
+        pool_size: int = 64,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.auth_setting = auth_setting
+        self.policy = policy
+        self.timeout = timeout
+        self.limiter = limiter
+        #: A header whose value 0 means the day's budget is spent (retrying cannot help).
+        self.daily_remaining_header = daily_remaining_header
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(headers)
+        #: Requests sent, retries included.
+        self.calls = 0
+        #: 429s received.
+        self.throttled = 0
+        self._by_label: Counter[tuple[str, str]] = Counter()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._latency: float | None = None
+        self._halted: BaseException | None = None
+        self._quota_spent = False
+
+    # Accounting
+
+    @contextlib.contextmanager
+    def attribute_to(self, label: str) -> Iterator[None]:
+        """Count this thread's calls under `label` (a stream name) as well as in total."""
+        previous = getattr(self._local, "label", None)
+        self._local.label = label
+        try:
+            yield
+        finally:
+            self._local.label = previous
+
+    def calls_for(self, label: str) -> int:
+        """Requests sent while attributed to `label`."""
+        with self._lock:
+            return self._by_label[(label, "calls")]
+
+    def throttled_for(self, label: str) -> int:
+        """429s received while attributed to `label`."""
+        with self._lock:
+            return self._by_label[(label, "throttled")]
+
+    def _tally(self, kind: str) -> None:
+        label = getattr(self._local, "label", None)
+        with self._lock:
+            if kind == "calls":
+                self.calls += 1
+            else:
+                self.throttled += 1
+            if label is not None:
+                self._by_label[(label, kind)] += 1
+
+    @property
+    def latency(self) -> float | None:
+        """Smoothed seconds per request, once one has been answered."""
+        return self._latency
+
+    def _observe_latency(self, seconds: float) -> None:
+        with self._lock:
+            if self._latency is None:
+                self._latency = seconds
+            else:
+                weight = self.LATENCY_WEIGHT
+                self._latency = (1 - weight) * self._latency + weight * seconds
+
+    def suggested_concurrency(self, cap: int, start: int = 4) -> int:
+        """Requests to keep in flight: allowed rate x latency, with headroom, under `cap`."""
+        cap = max(1, cap)
+        if self.limiter is None:
+            return cap
+        if self._latency is None:
+            return min(cap, start)
+        # Little's law gives rate x latency; the headroom absorbs latency spread and
+        # the time a worker spends between two requests.
+        needed = math.ceil(self.limiter.rate * self._latency * 1.25) + 1
+        return max(1, min(cap, needed))
+
+    # Fatal stops
+
+    def halt(self, error: BaseException) -> None:
+        """Make every later request raise `error` (another thread hit a fatal error)."""
+        with self._lock:
+            if self._halted is None:
+                self._halted = error
+
+    def _check_halted(self) -> None:
+        if self._halted is not None:
+            raise self._halted
+        if self._quota_spent:
+            raise self._quota_error()
+
+    def _quota_error(self) -> QuotaExhausted:
+        return QuotaExhausted(
+            f"{self.vendor} daily request budget is spent "
+            f"({self.daily_remaining_header} is 0). The run stopped cleanly; re-run it after "
+            "the budget resets and it will resume from the last acknowledged state."
+        )
+
+    def _daily_spent(self, response: requests.Response) -> bool:
+        if self.daily_remaining_header is None:
+            return False
+        value = response.headers.get(self.daily_remaining_header)
+        try:
+            return value is not None and float(value) <= 0
+        except ValueError:
+            return False
+
+    # Requests
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an API path."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        """Send with pacing and retries; return 2xx or a non-retriable 4xx for the caller.
+
+        Raises AuthFailure on 401/403, QuotaExhausted when the daily budget is spent and
+        ApiUnavailable when every try failed.
+        """
+        failure = "no attempt"
+        for attempt in range(1, self.policy.max_tries + 1):
+            self._check_halted()
+            if self.limiter is not None:
+                self.limiter.acquire()
+                self._check_halted()
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, self.url(path), json=json, params=params, timeout=self.timeout
+                )
+            except TRANSIENT_ERRORS as exc:
+                self._tally("calls")
+                failure = type(exc).__name__
+                self._back_off(attempt, None, method, path, failure)
+                continue
+            if not _complete_json(response):
+                self._tally("calls")
+                failure = f"HTTP {response.status_code} with a truncated body"
+                self._back_off(attempt, None, method, path, failure)
+                continue
+            self._tally("calls")
+            self._observe_latency(time.monotonic() - started)
+            if self.limiter is not None:
+                self.limiter.observe(response.headers)
+            status = response.status_code
+            if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
+                error = auth_failure(self.vendor, response, self.auth_setting)
+                self.halt(error)
+                raise error
+            if self._daily_spent(response):
+                self._quota_spent = True
+                if status == HTTPStatus.TOO_MANY_REQUESTS:
+                    raise self._quota_error()
+            if status == HTTPStatus.TOO_MANY_REQUESTS:
+                self._tally("throttled")
+                failure = describe_response(self.vendor, response)
+                self._throttled(attempt, response, method, path)
+                continue
+            if is_retriable_status(status):
+                failure = describe_response(self.vendor, response)
+                self._back_off(attempt, response, method, path, f"HTTP {status}")
+                continue
+            return response
+        raise ApiUnavailable(
+            f"{self.vendor} {method} {_route(path)} failed {self.policy.max_tries} times "
+            f"(last: {failure}); stopping so that no state is acknowledged past it."
+        )
+
+    def _throttled(self, attempt: int, response: requests.Response, method: str, path: str) -> None:
+        """Wait what Retry-After says, else the server's window, else back off."""
+        hinted = parse_retry_after(response.headers.get("Retry-After"))
+        if hinted is None:
+            interval = response.headers.get(INTERVAL_HEADER)
+            try:
+                hinted = float(interval) / 1000 if interval is not None else None
+            except ValueError:
+                hinted = None
+        wait = (
+            min(hinted, self.policy.cap_seconds)
+            if hinted is not None
+            else self.policy.wait(attempt, None)
+        )
+        self._log_retry(attempt, method, path, wait, "HTTP 429")
+        if self.limiter is not None:
+            # Everyone waits: the budget is shared, so other threads would 429 too.
+            self.limiter.pause(wait)
+        else:
+            time.sleep(wait)
+
+    def _back_off(
+        self,
+        attempt: int,
+        response: requests.Response | None,
+        method: str,
+        path: str,
+        reason: str,
+    ) -> None:
+        if attempt >= self.policy.max_tries:
+            return
+        wait = self.policy.wait(attempt, response)
+        self._log_retry(attempt, method, path, wait, reason)
+        time.sleep(wait)
+
+    def _log_retry(self, attempt: int, method: str, path: str, wait: float, reason: str) -> None:
+        if attempt >= self.policy.max_tries:
+            return
+        logger.warning(
+            "%s %s %s: retry %d of %d in %.2f s after %s",
+            self.vendor,
+            method,
+            _route(path),
+            attempt,
+            self.policy.max_tries - 1,
+            wait,
+            reason,
+        )
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.session.close()
+
+
+def _complete_json(response: requests.Response) -> bool:
+    """False when a JSON body does not parse (the connection was cut mid-body)."""
+    if not response.content or "json" not in response.headers.get("Content-Type", "").lower():
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _route(path: str) -> str:
+    """The path without its query string (ids in paths are opaque, not personal data)."""
+    return urlsplit(path).path or "/"
