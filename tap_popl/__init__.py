@@ -1,1 +1,1 @@
-"""tap-popl: Singer tap (see README)."""
+"""tap-popl: Singer tap for event leads from the Popl Open API v2."""

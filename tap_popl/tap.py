@@ -1,19 +1,138 @@
-"""tap-popl (stub until its issue lands)."""
+"""tap-popl: event leads from the Popl Open API v2."""
 
 from __future__ import annotations
 
-from singer_sdk import Stream, Tap
+import typing as t
+
+from singer_sdk import Tap
 from singer_sdk import typing as th
+
+from leadkit import redact
+from leadkit.errors import ConfigError
+from leadkit.settings import http_properties
+from leadkit.urls import require_safe_url
+from tap_popl.client import DEFAULT_API_URL
+from tap_popl.streams import LeadsStream, parse_timestamp
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+SCOPE_SETTINGS = ("team_id", "subteam_ids", "member_ids")
+AUTH_SCHEMES = ("raw", "bearer")
+STREAM_TYPES: tuple[type[Stream], ...] = (LeadsStream,)
+
+
+def check_config(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse a config that cannot work, before any request is sent."""
+    if not config.get("api_key"):
+        msg = "`api_key` is required: create one in Popl under Admin > API Keys"
+        raise ConfigError(msg)
+    require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+    scheme = config.get("auth_scheme", "raw")
+    if scheme not in AUTH_SCHEMES:
+        msg = f"`auth_scheme` must be one of {', '.join(AUTH_SCHEMES)}"
+        raise ConfigError(msg)
+    scopes = [name for name in SCOPE_SETTINGS if config.get(name) not in (None, [], "")]
+    if len(scopes) != 1:
+        given = ", ".join(f"`{s}`" for s in scopes) or "none"
+        msg = (
+            "set exactly one of `team_id`, `subteam_ids` or `member_ids` "
+            f"(the lead search takes one scope); given: {given}"
+        )
+        raise ConfigError(msg)
+    if config.get("start_date"):
+        try:
+            parse_timestamp(str(config["start_date"]))
+        except ValueError as exc:
+            msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
+            raise ConfigError(msg) from exc
+    lookback = config.get("lookback_window_minutes", 1440)
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
+        msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
+        raise ConfigError(msg)
 
 
 class TapPopl(Tap):
-    """tap-popl."""
+    """Reads Popl event leads incrementally, with a lookback for leads that sync late."""
 
     name = "tap-popl"
     config_jsonschema = th.PropertiesList(
-        th.Property("api_key", th.StringType, required=True, secret=True),
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Popl Open API key (Popl Teams > Admin > API Keys). Team-wide leads "
+            "need a key created by a Full Team Admin.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            description="API root. Must be https, except on a loopback host (the sandbox).",
+        ),
+        th.Property(
+            "auth_scheme",
+            th.StringType,
+            default="raw",
+            allowed_values=list(AUTH_SCHEMES),
+            description="How the key is sent: `raw` (`Authorization: <key>`, as the API "
+            "reference says) or `bearer` (`Authorization: Bearer <key>`).",
+        ),
+        th.Property(
+            "team_id",
+            th.IntegerType,
+            description="Read the whole team's leads. Set exactly one of `team_id`, "
+            "`subteam_ids`, `member_ids`.",
+        ),
+        th.Property(
+            "subteam_ids",
+            th.ArrayType(th.IntegerType),
+            description="Read the leads of these subteams (instead of `team_id`).",
+        ),
+        th.Property(
+            "member_ids",
+            th.ArrayType(th.IntegerType),
+            description="Read the leads assigned to these members (instead of `team_id`).",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Earliest capture time to read on the first run (and a floor after).",
+        ),
+        th.Property(
+            "lookback_window_minutes",
+            th.IntegerType,
+            default=1440,
+            description="Each run re-reads leads captured this long before the bookmark, "
+            "to catch leads captured offline that sync late. Re-read leads are emitted again "
+            "(same `leadId`), so the target must upsert.",
+        ),
+        th.Property(
+            "lead_sources",
+            th.ArrayType(th.StringType),
+            description="Only leads from these capture methods, e.g. BADGE_SCAN, QR_CODE_SCAN.",
+        ),
+        th.Property(
+            "include_default_leads",
+            th.BooleanType,
+            default=True,
+            description="Include the default sample leads Popl adds to accounts.",
+        ),
+        *http_properties(),
     ).to_dict()
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Mask the key in logs first, then refuse unusable settings with a clear message."""
+        redact.install([self._config.get("api_key")])
+        if raise_errors:
+            check_config(self._config)
+        return super()._validate_config(raise_errors=raise_errors)
+
     def discover_streams(self) -> list[Stream]:
-        """No streams yet."""
-        return []
+        """One stream per documented endpoint."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+if __name__ == "__main__":
+    TapPopl.cli()

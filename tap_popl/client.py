@@ -1,0 +1,54 @@
+"""The base stream for every Popl Open API endpoint: auth header, base URL, cursor pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.helpers.jsonpath import extract_jsonpath
+from singer_sdk.pagination import JSONPathPaginator
+
+from leadkit.tapstream import VendorRESTStream, json_body
+from leadkit.urls import require_safe_url
+
+DEFAULT_API_URL = "https://api.popl.co/api/pub/v2"
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+class NextCursorPaginator(JSONPathPaginator):
+    """Follows `data.nextCursor` until it is null or absent."""
+
+    def __init__(self) -> None:
+        super().__init__("$.data.nextCursor")
+
+    def get_next(self, response: requests.Response) -> str | None:
+        """The next cursor, read from the body already parsed during validation."""
+        return next(extract_jsonpath(self._jsonpath, json_body(response)), None)
+
+
+class PoplStream(VendorRESTStream["str | None"]):
+    """A Popl v2 endpoint: `Authorization` carries the key, raw or as a Bearer token."""
+
+    vendor = "Popl"
+    auth_setting = "api_key"
+    #: `schemas/<stream name>.json`.
+    schema = StreamSchema(SchemaDirectory(SCHEMAS))
+
+    @property
+    def url_base(self) -> str:
+        """The configured API root (checked for https at startup)."""
+        return require_safe_url(str(self.config.get("api_url", DEFAULT_API_URL)), "api_url")
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """The SDK's headers plus the credential in the configured scheme."""
+        headers = dict(super().http_headers)
+        key = str(self.config["api_key"])
+        bearer = self.config.get("auth_scheme", "raw") == "bearer"
+        headers["Authorization"] = f"Bearer {key}" if bearer else key
+        return headers
+
+    def get_new_paginator(self) -> NextCursorPaginator:
+        """Popl pages with an opaque cursor in the body."""
+        return NextCursorPaginator()
