@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint typecheck unit docs bench clean
+.PHONY: install meltano demo test lint typecheck unit docs bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,22 @@ $(STAMP): pyproject.toml | $(BIN)/uv
 
 install: $(STAMP)
 
-demo: install
+# Meltano has its own venv (it installs each plugin into .meltano/ itself, with uv).
+MELTANO_VENV := $(VENV)/meltano
+MELTANO := $(MELTANO_VENV)/bin/meltano
+MELTANO_STAMP := .meltano/.installed-plugins
+
+$(MELTANO): | $(BIN)/uv
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(MELTANO_VENV)
+	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano==4.4.1' uv
+
+$(MELTANO_STAMP): meltano.yml pyproject.toml | $(MELTANO) $(STAMP)
+	$(MELTANO) install
+	touch $@
+
+meltano: $(MELTANO_STAMP)
+
+demo: install meltano
 	$(BIN)/python -m scripts.demo
 
 lint: install
@@ -26,7 +41,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install meltano
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit

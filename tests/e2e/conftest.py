@@ -1,0 +1,33 @@
+"""Fixtures of the end-to-end suite: Meltano and its plugins installed, a project per test."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sandbox.control import SandboxClient
+from tests.e2e.harness import MELTANO, ROOT, MeltanoProject
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is an end-to-end test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def meltano_installed() -> Path:
+    """Meltano and the project's plugins, installed by `make meltano` when missing."""
+    subprocess.run(["make", "--no-print-directory", "-s", "meltano"], cwd=ROOT, check=True)
+    assert MELTANO.exists(), f"{MELTANO} is missing after `make meltano`"
+    return MELTANO
+
+
+@pytest.fixture
+def meltano(meltano_installed: Path, sandbox: SandboxClient, tmp_path: Path) -> MeltanoProject:
+    """The project pointed at the freshly reset sandbox, with its own state and files."""
+    return MeltanoProject(sandbox=sandbox, home=tmp_path)

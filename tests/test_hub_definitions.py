@@ -1,0 +1,128 @@
+"""The Meltano Hub definitions in hub/ agree with what each connector says about itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HUB = ROOT / "hub"
+CONNECTORS = ("tap-popl", "tap-wisepops", "target-ghl", "target-popin")
+
+# JSON Schema type of a setting -> the Hub `kind`s that describe it.
+KINDS = {
+    "string": {"string", "password", "options", "date_iso8601", "email", "file"},
+    "integer": {"integer", "options"},
+    "number": {"decimal", "integer"},
+    "boolean": {"boolean"},
+    "array": {"array"},
+    "object": {"object"},
+}
+
+
+def about(connector: str) -> dict[str, Any]:
+    """`<connector> --about --format=json`, from the project's own environment."""
+    executable = Path(sys.executable).parent / connector
+    output = subprocess.run(
+        [str(executable), "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return json.loads(output)
+
+
+def hub(connector: str) -> dict[str, Any]:
+    """The Hub definition kept in hub/<connector>.yml."""
+    return yaml.safe_load((HUB / f"{connector}.yml").read_text())
+
+
+def json_type(schema: dict[str, Any]) -> str:
+    """The main non-null JSON type of a setting's schema."""
+    types = schema.get("type")
+    if types is None:
+        for option in schema.get("anyOf", []):
+            if isinstance(option, dict) and option.get("type") not in (None, "null"):
+                return json_type(option)
+        return "object"
+    if isinstance(types, str):
+        return types
+    return next(t for t in types if t != "null")
+
+
+@pytest.fixture(scope="module", params=CONNECTORS)
+def pair(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(hub definition, --about) of one connector."""
+    return hub(request.param), about(request.param)
+
+
+def test_every_connector_has_a_hub_definition() -> None:
+    assert sorted(p.stem for p in HUB.glob("*.yml")) == sorted(CONNECTORS)
+
+
+def test_hub_definition_names_the_connector_and_its_executable(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    assert definition["name"] == info["name"]
+    assert definition["executable"] == info["name"]
+    assert definition["namespace"] == info["name"].replace("-", "_")
+    assert definition["pip_url"]
+    assert definition["variant"]
+
+
+def test_hub_settings_are_the_connector_settings(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    assert sorted(s["name"] for s in definition["settings"]) == sorted(
+        info["settings"]["properties"]
+    )
+
+
+def test_hub_marks_sensitive_exactly_the_connector_secrets(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    secrets = {n for n, s in info["settings"]["properties"].items() if s.get("secret")}
+    sensitive = {s["name"] for s in definition["settings"] if s.get("sensitive")}
+    assert secrets, "a connector without a secret setting is unexpected"
+    assert sensitive == secrets
+
+
+def test_hub_setting_kinds_fit_the_connector_types(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    properties = info["settings"]["properties"]
+    misfits = {
+        s["name"]: (s.get("kind", "string"), json_type(properties[s["name"]]))
+        for s in definition["settings"]
+        if s["name"] in properties
+        and s.get("kind", "string") not in KINDS[json_type(properties[s["name"]])]
+    }
+    assert misfits == {}
+
+
+def test_hub_required_settings_are_the_connector_required_settings(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    required = set(info["settings"].get("required", []))
+    groups = definition.get("settings_group_validation") or [[]]
+    assert required <= set(groups[0])
+    assert all(required <= set(group) for group in groups)
+
+
+def test_hub_capabilities_are_the_connector_capabilities(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    definition, info = pair
+    assert sorted(definition["capabilities"]) == sorted(info["capabilities"])
