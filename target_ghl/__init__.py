@@ -1,1 +1,1 @@
-"""target-ghl: Singer target (see README)."""
+"""target-ghl: a Singer target writing contacts, tags, notes and tasks into HighLevel."""

@@ -1,22 +1,106 @@
-"""target-ghl (stub until its issue lands)."""
+"""target-ghl: records into HighLevel contacts, tags, notes and tasks, at the rate ceiling."""
 
 from __future__ import annotations
 
-from singer_sdk import Target
+from functools import cached_property
+
+import phonenumbers
 from singer_sdk import typing as th
-from singer_sdk.sinks import BatchSink
+
+from leadkit.errors import ConfigError
+from leadkit.settings import http_properties
+from leadkit.urls import require_safe_url
+from leadkit.writer import ApiClient, ApiTarget, writer_properties
+from target_ghl.client import GhlClient, build_api_client
+from target_ghl.sinks import ContactsSink, CustomFieldsOnce
+
+TAGS_MODES = ("add", "replace")
 
 
-class _NullSink(BatchSink):
-    def process_batch(self, context: dict) -> None:
-        """Nothing yet."""
-
-
-class TargetGHL(Target):
-    """target-ghl."""
+class TargetGHL(ApiTarget):
+    """Upserts contacts into one HighLevel location (API v2)."""
 
     name = "target-ghl"
+    secret_settings = ("access_token",)
+    default_sink_class = ContactsSink
     config_jsonschema = th.PropertiesList(
-        th.Property("api_key", th.StringType, required=True, secret=True),
+        th.Property(
+            "access_token",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Private Integration Token (pit-...) or sub-account OAuth access token "
+            "with contacts.write and locations/customFields.readonly scopes.",
+        ),
+        th.Property(
+            "location_id",
+            th.StringType,
+            required=True,
+            description="The sub-account (location) the contacts belong to.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://services.leadconnectorhq.com",
+            description="API base URL; must be https unless the host is loopback.",
+        ),
+        th.Property(
+            "api_version",
+            th.StringType,
+            default="2021-07-28",
+            description="Value of the `Version` header every request carries.",
+        ),
+        th.Property(
+            "tags_mode",
+            th.StringType,
+            default="add",
+            allowed_values=list(TAGS_MODES),
+            description="`add` adds the record's tags to the contact's; `replace` makes them "
+            "the contact's only tags.",
+        ),
+        th.Property(
+            "default_phone_region",
+            th.StringType,
+            description="ISO 3166 region (e.g. US) used to read phone numbers written without "
+            "a country code.",
+        ),
+        *writer_properties(),
+        *http_properties(),
     ).to_dict()
-    default_sink_class = _NullSink
+
+    def check_settings(self) -> None:
+        """Refuse a bad configuration before any request."""
+        require_safe_url(str(self.config.get("api_url") or ""), "api_url")
+        if not str(self.config.get("location_id") or "").strip():
+            raise ConfigError("`location_id` must not be empty")
+        if not str(self.config.get("access_token") or "").strip():
+            raise ConfigError("`access_token` must not be empty")
+        if self.config.get("tags_mode", "add") not in TAGS_MODES:
+            raise ConfigError("`tags_mode` must be `add` or `replace`")
+        region = self.config.get("default_phone_region")
+        if region and str(region).upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError(
+                "`default_phone_region` must be an ISO 3166 alpha-2 region such as US or GB"
+            )
+        if int(self.config.get("max_concurrency") or 16) < 1:
+            raise ConfigError("`max_concurrency` must be at least 1")
+
+    def build_client(self) -> ApiClient:
+        """The GHL-configured HTTP client."""
+        return build_api_client(
+            {**self.config, "api_url": require_safe_url(self.config["api_url"], "api_url")}
+        )
+
+    @cached_property
+    def ghl(self) -> GhlClient:
+        """GHL operations for the configured location."""
+        return GhlClient(self.writer_run.client, str(self.config["location_id"]).strip())
+
+    @cached_property
+    def custom_field_catalog(self) -> CustomFieldsOnce:
+        """The location's custom fields, fetched once per run."""
+        return CustomFieldsOnce(self.ghl)
+
+
+if __name__ == "__main__":
+    TargetGHL.cli()

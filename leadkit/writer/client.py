@@ -52,11 +52,14 @@ class ApiClient:
         timeout: float,
         limiter: RateLimiter | None = None,
         daily_remaining_header: str | None = None,
+        forbidden_setting: str | None = None,
         pool_size: int = 64,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.auth_setting = auth_setting
+        #: The setting to name on 403 when it differs (e.g. an account id the token can't use).
+        self.forbidden_setting = forbidden_setting or auth_setting
         self.policy = policy
         self.timeout = timeout
         self.limiter = limiter
@@ -211,7 +214,10 @@ class ApiClient:
                 self.limiter.observe(response.headers)
             status = response.status_code
             if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
-                error = auth_failure(self.vendor, response, self.auth_setting)
+                setting = (
+                    self.forbidden_setting if status == HTTPStatus.FORBIDDEN else self.auth_setting
+                )
+                error = auth_failure(self.vendor, response, setting)
                 self.halt(error)
                 raise error
             if self._daily_spent(response):

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from leadkit.writer.outcome import Reject
 
@@ -21,6 +23,23 @@ if TYPE_CHECKING:
 
 #: What `meltano config test` sends; it must never write anything.
 TEST_STREAM = "meltano_test_stream"
+#: Reject reason of a record that does not match its stream's SCHEMA message.
+OFF_SCHEMA = "does not match its stream schema"
+
+
+class _RejectingValidator(BaseJSONSchemaValidator):
+    """Remembers a schema failure instead of stopping the run (and logging the values)."""
+
+    def __init__(self, inner: BaseJSONSchemaValidator) -> None:
+        super().__init__(inner.schema)
+        self.inner = inner
+        self.failures: dict[int, str] = {}
+
+    def validate(self, record: dict) -> None:
+        try:
+            self.inner.validate(record)
+        except InvalidRecord as exc:
+            self.failures[id(record)] = exc.error_message
 
 
 class ApiBatchSink(BatchSink):
@@ -44,6 +63,8 @@ class ApiBatchSink(BatchSink):
         if run is None:
             raise TypeError("ApiBatchSink needs a target with a `writer_run` (see ApiTarget)")
         self.run: WriterRun = run
+        #: The target that owns this sink (for connector-specific shared objects).
+        self.owner = target
         self._executor: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._tally_lock = threading.Lock()
@@ -80,10 +101,21 @@ class ApiBatchSink(BatchSink):
     def _after_process_record(self, context: dict) -> None:
         """The SDK's default logs the whole batch context, records included: not here."""
 
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """The SDK's validator, but a failing record is rejected rather than fatal."""
+        inner = super().get_validator()
+        return None if inner is None else _RejectingValidator(inner)
+
     def process_record(self, record: dict, context: dict) -> None:
-        """Stage the record for the batch and count it as received."""
-        super().process_record(record, context)
+        """Stage the record for the batch (or reject it now if off-schema); count it."""
         self.run.summary.count(self.stream_name, "received")
+        failure = None
+        if isinstance(self._validator, _RejectingValidator):
+            failure = self._validator.failures.pop(id(record), None)
+        if failure is not None:
+            self._settle_reject(record, Reject(OFF_SCHEMA, failure))
+            return
+        super().process_record(record, context)
 
     def process_batch(self, context: dict) -> None:
         """Write the batch with a bounded pool; block until each record is settled."""
@@ -149,18 +181,23 @@ class ApiBatchSink(BatchSink):
         try:
             self.write_record(record)
         except Reject as reject:
-            key = self.record_key(record)
-            self.run.summary.reject(self.stream_name, reject.reason, key)
-            self.run.rejects.write(
-                stream=self.stream_name,
-                key=key,
-                reason=reject.reason,
-                record=record,
-                detail=reject.detail,
-            )
-            self.logger.warning("Rejected record %s: %s", key, reject.reason)
+            self._settle_reject(record, reject)
+            return
         with self._tally_lock:
             self.tally_record_written()
+
+    def _settle_reject(self, record: dict[str, Any], reject: Reject) -> None:
+        """Reject file, summary and a log line naming only the record key and the reason."""
+        key = self.record_key(record)
+        self.run.summary.reject(self.stream_name, reject.reason, key)
+        self.run.rejects.write(
+            stream=self.stream_name,
+            key=key,
+            reason=reject.reason,
+            record=record,
+            detail=reject.detail,
+        )
+        self.logger.warning("Rejected record %s: %s", key, reject.reason)
 
 
 def _raise_first(done: set[Future[None]]) -> None:

@@ -1,0 +1,120 @@
+"""HighLevel API v2 calls the target makes, over the shared writer client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from leadkit.ratelimit import RateLimiter
+from leadkit.settings import retry_policy
+from leadkit.writer import ApiClient, Reject
+
+VENDOR = "GHL"
+DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
+#: GHL's documented burst limit; the server's headers replace it after the first answer.
+BURST_REQUESTS = 100
+BURST_WINDOW_SECONDS = 10.0
+
+
+def build_api_client(config: Mapping[str, Any]) -> ApiClient:
+    """The shared client, configured for GHL's auth, version header and rate limits."""
+    return ApiClient(
+        vendor=VENDOR,
+        base_url=str(config["api_url"]),
+        headers={
+            "Authorization": f"Bearer {config['access_token']}",
+            "Version": str(config.get("api_version") or "2021-07-28"),
+            "Accept": "application/json",
+        },
+        auth_setting="access_token",
+        forbidden_setting="location_id",
+        policy=retry_policy(dict(config)),
+        timeout=float(config.get("request_timeout") or 60),
+        limiter=RateLimiter(BURST_REQUESTS, BURST_WINDOW_SECONDS),
+        daily_remaining_header=DAILY_REMAINING_HEADER,
+    )
+
+
+def vendor_message(response: requests.Response) -> str:
+    """GHL's error message (a string or a list of strings), never the rest of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, list):
+        return "; ".join(str(item) for item in message)
+    return str(message) if message is not None else ""
+
+
+def checked(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON body of a 2xx answer; a 4xx makes the record a Reject with GHL's message."""
+    if response.ok:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+    raise Reject(f"ghl {response.status_code} on {what}", vendor_message(response) or None)
+
+
+class GhlClient:
+    """The handful of GHL operations a contact write needs."""
+
+    def __init__(self, api: ApiClient, location_id: str) -> None:
+        self.api = api
+        self.location_id = location_id
+
+    def custom_fields(self) -> list[dict[str, Any]]:
+        """The location's contact custom-field definitions."""
+        response = self.api.request(
+            "GET", f"/locations/{self.location_id}/customFields", params={"model": "contact"}
+        )
+        body = checked(response, "custom fields")
+        fields = body.get("customFields")
+        return [item for item in fields if isinstance(item, dict)] if fields else []
+
+    def upsert(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /contacts/upsert: `{"new": bool, "contact": {...}}`."""
+        return checked(self.api.request("POST", "/contacts/upsert", json=body), "upsert")
+
+    def find_duplicate(self, *, email: str | None, phone: str | None) -> dict[str, Any] | None:
+        """The contact GHL would match, by email first, then phone (a read: dry runs use it)."""
+        for name, value in (("email", email), ("number", phone)):
+            if not value:
+                continue
+            params = {"locationId": self.location_id, name: value}
+            response = self.api.request("GET", "/contacts/search/duplicate", params=params)
+            contact = checked(response, "duplicate search").get("contact")
+            if isinstance(contact, dict):
+                return contact
+        return None
+
+    def add_tags(self, contact_id: str, tags: list[str]) -> None:
+        """POST /contacts/{id}/tags: additive and idempotent."""
+        response = self.api.request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags})
+        checked(response, "tags")
+
+    def post_note(self, contact_id: str, body: str) -> dict[str, Any]:
+        """POST /contacts/{id}/notes (not idempotent: the ledger brackets it)."""
+        response = self.api.request("POST", f"/contacts/{contact_id}/notes", json={"body": body})
+        note = checked(response, "note").get("note")
+        return note if isinstance(note, dict) else {}
+
+    def notes(self, contact_id: str) -> list[dict[str, Any]]:
+        """GET /contacts/{id}/notes."""
+        response = self.api.request("GET", f"/contacts/{contact_id}/notes")
+        return [n for n in checked(response, "notes").get("notes") or [] if isinstance(n, dict)]
+
+    def post_task(self, contact_id: str, task: dict[str, Any]) -> dict[str, Any]:
+        """POST /contacts/{id}/tasks (not idempotent: the ledger brackets it)."""
+        response = self.api.request("POST", f"/contacts/{contact_id}/tasks", json=task)
+        created = checked(response, "task").get("task")
+        return created if isinstance(created, dict) else {}
+
+    def tasks(self, contact_id: str) -> list[dict[str, Any]]:
+        """GET /contacts/{id}/tasks."""
+        response = self.api.request("GET", f"/contacts/{contact_id}/tasks")
+        return [t for t in checked(response, "tasks").get("tasks") or [] if isinstance(t, dict)]

@@ -1,0 +1,234 @@
+"""One sink class for every stream: records become GHL contacts, tags, notes and tasks."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+from typing import Any
+
+from leadkit.writer import ApiBatchSink, Reject
+from leadkit.writer.ledger import DONE, PENDING
+from target_ghl.client import GhlClient
+from target_ghl.custom_fields import CustomFieldCatalog, Unusable
+from target_ghl.normalise import (
+    ContactWrite,
+    Task,
+    content_hash,
+    due_date,
+    identity_of,
+    normalise,
+)
+
+if t.TYPE_CHECKING:
+    from target_ghl.target import TargetGHL
+
+CONTACTS = "ghl-contacts"
+NOTES = "ghl-notes"
+TASKS = "ghl-tasks"
+SPLIT = "ghl kept a different email or phone"
+
+
+class CustomFieldsOnce:
+    """The location's definitions, fetched on first need and shared by every sink."""
+
+    def __init__(self, client: GhlClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._catalog: CustomFieldCatalog | None = None
+
+    def get(self) -> CustomFieldCatalog:
+        """The catalog (one GET per run)."""
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = CustomFieldCatalog(self._client.custom_fields())
+            return self._catalog
+
+
+class ContactsSink(ApiBatchSink):
+    """Upserts each record as a contact, then adds tags, notes and tasks once."""
+
+    @property
+    def ghl(self) -> GhlClient:
+        """The target's GHL client."""
+        return self.target_ghl.ghl
+
+    @property
+    def target_ghl(self) -> TargetGHL:
+        """The owning target (for its shared GHL client and custom-field catalog)."""
+        return t.cast("TargetGHL", self.owner)
+
+    def setup(self) -> None:
+        """Nothing to create on the GHL side."""
+
+    @property
+    def region(self) -> str | None:
+        """Region for local phone numbers."""
+        value = self.config.get("default_phone_region")
+        return str(value).upper() if value else None
+
+    @property
+    def replace_tags(self) -> bool:
+        """Whether tags go in the upsert body (replacing all) rather than being added."""
+        return self.config.get("tags_mode", "add") == "replace"
+
+    def ordering_key(self, record: dict[str, Any]) -> str | None:
+        """Records of one person are written in input order."""
+        return identity_of(record, self.region)
+
+    def record_key(self, record: dict[str, Any]) -> str:
+        """`c-` and a digest of the email (or phone): traceable in the reject file, no PII."""
+        identity = identity_of(record, self.region)
+        if identity is None:
+            return "r-" + content_hash(record)[:10]
+        return "c-" + content_hash(identity)[:10]
+
+    # The write
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        """Upsert, then tags, notes and tasks; every step idempotent on a re-run."""
+        summary, stream = self.run.summary, self.stream_name
+        contact = normalise(record, stream=stream, region=self.region)
+        for name in contact.ignored:
+            summary.ignored_property(stream, name)
+        for name in contact.dropped:
+            summary.name_once(stream, "unusable values left out", name)
+        body = self._upsert_body(contact)
+        ledger_key = f"{self.ghl.location_id}:{contact.identity}"
+        fingerprint = content_hash(
+            [
+                body,
+                contact.tags,
+                self.replace_tags,
+                contact.notes,
+                [t.to_body() for t in contact.tasks],
+            ]
+        )
+        known = self.run.ledger.get(CONTACTS, ledger_key)
+        if known and known.get("hash") == fingerprint and known.get("state") == DONE:
+            summary.count(stream, "unchanged")
+            return
+        if self.dry_run:
+            self._rehearse(contact, known)
+            return
+        answer = self.ghl.upsert(body)
+        saved = answer.get("contact")
+        if not isinstance(saved, dict):
+            saved = {}
+        contact_id = str(saved.get("id") or "")
+        if not contact_id:
+            raise Reject("ghl upsert answer had no contact id")
+        if _split(contact, saved):
+            summary.count(stream, "email_phone_split")
+            raise Reject(SPLIT, f"contact {contact_id} kept its own email or phone")
+        summary.count(stream, "created" if answer.get("new") else "updated")
+        if contact.tags and not self.replace_tags:
+            self.ghl.add_tags(contact_id, contact.tags)
+        for note in contact.notes:
+            self._post_note_once(contact_id, note)
+        for task in contact.tasks:
+            self._post_task_once(contact_id, task)
+        self.run.ledger.put(
+            CONTACTS, ledger_key, {"state": DONE, "hash": fingerprint, "id": contact_id}
+        )
+
+    def _upsert_body(self, contact: ContactWrite) -> dict[str, Any]:
+        body: dict[str, Any] = {"locationId": self.ghl.location_id, **contact.fields}
+        if contact.tags is not None and self.replace_tags:
+            body["tags"] = contact.tags
+        custom = self._custom_fields(contact)
+        if custom:
+            body["customFields"] = custom
+        return body
+
+    def _custom_fields(self, contact: ContactWrite) -> list[dict[str, Any]]:
+        if not contact.custom_values:
+            return []
+        catalog = self.target_ghl.custom_field_catalog.get()
+        values = []
+        for name, raw in contact.custom_values.items():
+            definition = catalog.find(str(name))
+            if definition is None:
+                if self.run.summary.name_once(self.stream_name, "unknown custom fields", name):
+                    self.logger.warning("Custom field %r is not defined in the location", name)
+                continue
+            if raw is None:
+                continue
+            try:
+                value = definition.coerce(raw)
+            except Unusable:
+                self.run.summary.name_once(
+                    self.stream_name, "unusable custom field values", definition.name or name
+                )
+                continue
+            values.append({"id": definition.id, "field_value": value})
+        return values
+
+    def _rehearse(self, contact: ContactWrite, known: dict[str, Any] | None) -> None:
+        """Dry run: reads only, and count what a real run would write."""
+        stream, summary = self.stream_name, self.run.summary
+        existing = self.ghl.find_duplicate(email=contact.email, phone=contact.phone)
+        summary.count(stream, "would_update" if existing else "would_create")
+        contact_id = str(existing.get("id")) if existing else (known or {}).get("id")
+        notes = [n for n in contact.notes if not self._already(NOTES, contact_id, n)]
+        tasks = [t for t in contact.tasks if not self._already(TASKS, contact_id, t.digest())]
+        summary.count(stream, "would_post_notes", len(notes))
+        summary.count(stream, "would_post_tasks", len(tasks))
+
+    def _already(self, namespace: str, contact_id: str | None, content: str) -> bool:
+        if not contact_id:
+            return False
+        key = self._entry_key(contact_id, content)
+        entry = self.run.ledger.get(namespace, key)
+        return bool(entry and entry.get("state") == DONE)
+
+    def _entry_key(self, contact_id: str, content: str) -> str:
+        return f"{self.ghl.location_id}:{contact_id}:{content_hash(content)}"
+
+    def _post_note_once(self, contact_id: str, note: str) -> None:
+        key = self._entry_key(contact_id, note)
+        entry = self.run.ledger.get(NOTES, key)
+        if entry and entry.get("state") == DONE:
+            return
+        if entry and entry.get("state") == PENDING:
+            found = next((n for n in self.ghl.notes(contact_id) if n.get("body") == note), None)
+            if found is not None:
+                self.run.ledger.put(NOTES, key, {"state": DONE, "id": found.get("id")})
+                self.run.summary.count(self.stream_name, "notes_reconciled")
+                return
+        self.run.ledger.put(NOTES, key, {"state": PENDING})
+        created = self.ghl.post_note(contact_id, note)
+        self.run.ledger.put(NOTES, key, {"state": DONE, "id": created.get("id")})
+        self.run.summary.count(self.stream_name, "notes_posted")
+
+    def _post_task_once(self, contact_id: str, task: Task) -> None:
+        key = self._entry_key(contact_id, task.digest())
+        entry = self.run.ledger.get(TASKS, key)
+        if entry and entry.get("state") == DONE:
+            return
+        if entry and entry.get("state") == PENDING:
+            found = next((t for t in self.ghl.tasks(contact_id) if _same_task(t, task)), None)
+            if found is not None:
+                self.run.ledger.put(TASKS, key, {"state": DONE, "id": found.get("id")})
+                self.run.summary.count(self.stream_name, "tasks_reconciled")
+                return
+        self.run.ledger.put(TASKS, key, {"state": PENDING})
+        created = self.ghl.post_task(contact_id, task.to_body())
+        self.run.ledger.put(TASKS, key, {"state": DONE, "id": created.get("id")})
+        self.run.summary.count(self.stream_name, "tasks_posted")
+
+
+def _same_task(found: dict[str, Any], task: Task) -> bool:
+    return (
+        found.get("title") == task.title
+        and due_date(found.get("dueDate")) == task.due_date
+        and (found.get("body") or None) == task.body
+    )
+
+
+def _split(sent: ContactWrite, saved: dict[str, Any]) -> bool:
+    """GHL matched by one of email/phone and kept the other as it was (ghl.md)."""
+    kept_email = str(saved.get("email") or "").strip().lower()
+    kept_phone = str(saved.get("phone") or "").strip()
+    return bool(
+        (sent.email and kept_email != sent.email) or (sent.phone and kept_phone != sent.phone)
+    )

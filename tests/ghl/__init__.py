@@ -1,0 +1,1 @@
+"""target-ghl tests: the target writes into the sandbox GHL over HTTP."""
