@@ -312,7 +312,7 @@ class PoplApi(VendorApi):
             self._factory.lead(moment, {"campaign_id": CAMPAIGNS[-1][0], "_syncedAt": None})
             for moment in self._burst_times(
                 rng,
-                datetime(2025, 10, 15, 9, tzinfo=timezone.utc),
+                datetime(2025, 10, 16, 9, tzinfo=timezone.utc),
                 1,
                 DEFAULT_PENDING_COUNT,
             )
