@@ -240,7 +240,16 @@ class WisepopsApi(VendorApi):
         def add_group(size: int, wisepop_id: int | None = None) -> None:
             nonlocal moment
             moment += timedelta(seconds=rng.randint(1, 5400), milliseconds=rng.randint(0, 999))
-            contacts.extend(factory.contact(moment, wisepop_id) for _ in range(size))
+            seen: set[str] = set()
+            for _ in range(size):
+                contact = factory.contact(moment, wisepop_id)
+                content = json.dumps([contact["wisepop_id"], contact["fields"]], sort_keys=True)
+                if content in seen and "form_session" not in contact:
+                    # Two identical sessionless submissions in one millisecond would be
+                    # indistinguishable; real ones differ by their form session.
+                    contact["form_session"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                seen.add(content)
+                contacts.append(contact)
 
         # Groups placed so they straddle the default page size (100) and the largest (1000).
         plan: list[tuple[int, int | None]] = []
