@@ -370,6 +370,7 @@ class PoplApi(VendorApi):
             raise SandboxError(f"unknown popl seed keys: {sorted(unknown)}")
         if spec.get("replace"):
             self.store["leads"], self.store["pending"] = [], []
+            self._reindex()
         new: list[dict[str, Any]] = []
         for override in spec.get("leads", []):
             override = dict(override)

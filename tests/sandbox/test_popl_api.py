@@ -380,3 +380,9 @@ def test_page_size_is_a_sandbox_setting(sandbox: SandboxClient) -> None:
     sandbox.settings("popl", page_size=3)
     leads = search(sandbox, {"filters": {"teamId": TEAM_ID}}).json()["data"]["leads"]
     assert len(leads) == 3
+
+
+def test_seed_with_replace_serves_only_the_new_leads(sandbox: SandboxClient) -> None:
+    added = sandbox.seed("popl", replace=True, count=12, tie_every=6)["leadIds"]
+    leads = all_leads(sandbox, {"filters": {"teamId": TEAM_ID}, "sort": ASC})
+    assert sorted(lead["leadId"] for lead in leads) == sorted(added)
