@@ -247,7 +247,9 @@ def _official(spec_root: Path) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=8)
 def _documents(shared_dir: Path, corrected: bool) -> dict[str, Any]:
+    """The spec files, errata applied or not; shared, so callers must not mutate them."""
     documents = copy.deepcopy(_official(Path(shared_dir) / "ghl-openapi"))
     if corrected:
         for fix in ERRATA:
@@ -336,6 +338,11 @@ def official_request_schema(shared_dir: Path, method: str, path: str) -> dict[st
     return _body_schema(shared_dir, method, path, corrected=False)
 
 
+def official_json_schema(shared_dir: Path, method: str, path: str) -> dict[str, Any]:
+    """The official body schema in JSON Schema dialect with the whitelist, but no errata."""
+    return dict(_to_json_schema(_body_schema(shared_dir, method, path, corrected=False)))
+
+
 def request_schema(shared_dir: Path, method: str, path: str) -> dict[str, Any]:
     """The JSON Schema of what GHL accepts as this operation's body (errata, whitelist)."""
     return dict(_to_json_schema(_body_schema(shared_dir, method, path, corrected=True)))
@@ -379,12 +386,17 @@ def operation_id(shared_dir: Path, method: str, path: str) -> str:
     return str(operation["operationId"])
 
 
+@lru_cache(maxsize=64)
+def _validator(shared_dir: Path, method: str, path: str) -> Draft202012Validator:
+    return Draft202012Validator(request_schema(shared_dir, method, path))
+
+
 def validate_request(shared_dir: Path, method: str, path: str, body: Any) -> list[str]:
     """Why `body` is not an acceptable request body for the operation (empty when it is).
 
     `path` may be the spec's template or a concrete path such as `/contacts/abc/tags`.
     """
-    validator = Draft202012Validator(request_schema(shared_dir, method, path))
+    validator = _validator(Path(shared_dir), method, path)
     return sorted(
         f"{'/'.join(str(part) for part in error.absolute_path) or '<body>'}: {error.message}"
         for error in validator.iter_errors(body)
