@@ -1,1 +1,1 @@
-"""target-popin: Singer target (see README)."""
+"""target-popin: registers leads with Popin and books their video calls, never twice."""

@@ -1,22 +1,131 @@
-"""target-popin (stub until its issue lands)."""
+"""target-popin: registers leads with Popin and books their video calls, never twice."""
 
 from __future__ import annotations
 
-from singer_sdk import Target
+from functools import cached_property
+from typing import cast
+
 from singer_sdk import typing as th
-from singer_sdk.sinks import BatchSink
+
+from leadkit.errors import ConfigError
+from leadkit.settings import http_properties, retry_policy
+from leadkit.urls import require_safe_url
+from leadkit.writer import ApiTarget
+from leadkit.writer.settings import writer_properties
+from target_popin.booking import Slots
+from target_popin.client import AUTH_SETTINGS, PopinClient
+from target_popin.mapping import is_calling_code
+from target_popin.sinks import PopinSink
+
+DEFAULT_API_URL = "https://widget01.popin.to/api/v1/external"
+SCHEDULES = ("none", "next_available")
 
 
-class _NullSink(BatchSink):
-    def process_batch(self, context: dict) -> None:
-        """Nothing yet."""
-
-
-class TargetPopin(Target):
-    """target-popin."""
+class TargetPopin(ApiTarget):
+    """Singer target for Popin's external "Insta Call" API."""
 
     name = "target-popin"
+    default_sink_class = PopinSink
+    secret_settings = ("api_key", "seller_token")
     config_jsonschema = th.PropertiesList(
-        th.Property("api_key", th.StringType, required=True, secret=True),
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Popin API key (Dashboard > Settings > Developers > Popin API), "
+            "sent as X-API-KEY.",
+        ),
+        th.Property(
+            "seller_token",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="The seller token sent as X-TOKEN with every call.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            description="Base URL of Popin's external API. Must be https unless the host "
+            "is loopback (the local sandbox).",
+        ),
+        th.Property(
+            "group",
+            th.StringType,
+            description="Routing group id applied to captures whose record has no `group`.",
+        ),
+        th.Property(
+            "agent",
+            th.IntegerType,
+            description="Agent id applied to captures whose record has no `agent`.",
+        ),
+        th.Property(
+            "native",
+            th.BooleanType,
+            description="Sent with every capture when set: false makes Popin return the join "
+            "URL configured in the seller's dashboard.",
+        ),
+        th.Property(
+            "campaign",
+            th.ObjectType(),
+            description="Campaign fields (e.g. utm_source) sent with every capture; a "
+            "record's own `campaign` fields win.",
+        ),
+        th.Property(
+            "default_country_code",
+            th.StringType,
+            description="Calling code (e.g. 91, 44) used to read phones written in local "
+            "format when the record has no `country`.",
+        ),
+        th.Property(
+            "schedule",
+            th.StringType,
+            default="none",
+            allowed_values=list(SCHEDULES),
+            description="`none`: capture only (records with `schedule_at` are still booked). "
+            "`next_available`: book every captured person the next free slot.",
+        ),
+        *http_properties(),
+        *writer_properties(),
     ).to_dict()
-    default_sink_class = _NullSink
+
+    def check_settings(self) -> None:
+        """Refuse bad settings before any request."""
+        config = self.config
+        for setting in self.secret_settings:
+            if not str(config.get(setting) or "").strip():
+                raise ConfigError(f"`{setting}` is required")
+        require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+        if config.get("schedule", "none") not in SCHEDULES:
+            raise ConfigError(f"`schedule` must be one of: {', '.join(SCHEDULES)}")
+        code = config.get("default_country_code")
+        if code not in (None, "") and not is_calling_code(code):
+            raise ConfigError("`default_country_code` must be a calling code such as 91 or 44")
+        if int(config.get("max_concurrency") or 16) < 1:
+            raise ConfigError("`max_concurrency` must be at least 1")
+
+    def build_client(self) -> PopinClient:
+        """The run's Popin client: both credentials on every call."""
+        config = self.config
+        return PopinClient(
+            vendor="Popin",
+            base_url=require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url"),
+            headers={
+                "X-API-KEY": str(config["api_key"]),
+                "X-TOKEN": str(config["seller_token"]),
+                "Accept": "application/json",
+            },
+            auth_setting=AUTH_SETTINGS,
+            policy=retry_policy(dict(config)),
+            timeout=float(config.get("request_timeout", 60)),
+        )
+
+    @cached_property
+    def popin_slots(self) -> Slots:
+        """Free slots, read once per run and shared by every sink."""
+        return Slots(cast("PopinClient", self.writer_run.client))
+
+
+if __name__ == "__main__":
+    TargetPopin.cli()

@@ -1,0 +1,156 @@
+"""One sink for every stream: capture each person once, then book their call once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from leadkit.writer import ApiBatchSink, Reject
+from leadkit.writer.sink import TEST_STREAM
+from target_popin.client import OutcomeUnknown, PopinClient, popin_message, succeeded
+from target_popin.mapping import CONTRACT, Lead, to_lead
+
+if TYPE_CHECKING:
+    from singer_sdk.target_base import Target
+
+    from target_popin.booking import Slots
+
+#: Ledger namespaces, keyed by the person (`+<calling code><national mobile>`).
+CAPTURES = "popin.capture"
+BOOKINGS = "popin.schedule"
+PENDING, DONE = "pending", "done"
+#: Slots tried for one customer before giving up (each refusal re-reads /slots).
+MAX_REFUSED_SLOTS = 5
+CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
+SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
+
+
+class PopinSink(ApiBatchSink):
+    """Captures records with Popin and, when asked, books each one a distinct free slot."""
+
+    @property
+    def validate_schema(self) -> bool:
+        """The input contract is checked per record (to the reject file), not by schema:
+        an upstream schema mismatch must not stop the run or log record values."""
+        return False
+
+    @property
+    def client(self) -> PopinClient:
+        """The run's Popin client."""
+        return cast("PopinClient", self.run.client)
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        # Taken here, on the main thread, so that worker threads share one slot book.
+        self.slots: Slots = getattr(target, "popin_slots")  # noqa: B009
+
+    def ordering_key(self, record: dict[str, Any]) -> str | None:
+        """The same person twice in a batch is written in order, so the ledger sees both."""
+        try:
+            return to_lead(record, dict(self.config)).key
+        except Reject:
+            return None
+
+    def wants_call(self, lead: Lead) -> bool:
+        """Book a call for every record (`schedule: next_available`) or when it asks for one."""
+        return self.config.get("schedule") == "next_available" or lead.schedule_at is not None
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        """Capture (once per person, ever), then schedule (once per person, ever)."""
+        if self.stream_name == TEST_STREAM:
+            self.run.summary.count(self.stream_name, "skipped")
+            return
+        for name in record:
+            if name not in CONTRACT:
+                self.run.summary.ignored_property(self.stream_name, name)
+        lead = to_lead(record, dict(self.config))
+        customer_id = self._capture(lead)
+        if self.wants_call(lead):
+            self._schedule(lead, customer_id)
+
+    def _capture(self, lead: Lead) -> str | None:
+        """The person's customer_id, capturing them only if the ledger has never seen them."""
+        ledger, summary = self.run.ledger, self.run.summary
+        entry = ledger.get(CAPTURES, lead.key)
+        if entry is not None and entry.get("state") == DONE:
+            summary.count(self.stream_name, "unchanged")
+            return str(entry["customer_id"])
+        if entry is not None:
+            # A run stopped between sending this capture and hearing back. Popin cannot be
+            # asked whether it happened, and capturing again would create a second customer.
+            raise Reject(CAPTURE_UNKNOWN_EARLIER, "check Popin, then remove the ledger entry")
+        if self.dry_run:
+            summary.count(self.stream_name, "would_capture")
+            return None
+        ledger.put(CAPTURES, lead.key, {"state": PENDING})
+        try:
+            response = self.client.write_once("capture", lead.body)
+        except OutcomeUnknown as exc:
+            raise Reject("capture outcome unknown", f"the answer was lost ({exc})") from exc
+        except Exception:
+            # Refused credentials, every try throttled or failed server-side, or a halted
+            # run: Popin captured nothing, so a later run may send it again.
+            ledger.delete(CAPTURES, lead.key)
+            raise
+        body = succeeded(response)
+        if body is None or not body.get("customer_id"):
+            if body is None:
+                ledger.delete(CAPTURES, lead.key)
+                raise Reject(
+                    f"capture refused (HTTP {response.status_code})", popin_message(response)
+                )
+            raise Reject("capture outcome unknown", "success without a customer_id")
+        customer_id = str(body["customer_id"])
+        ledger.put(
+            CAPTURES, lead.key, {"state": DONE, "customer_id": customer_id, "url": body.get("url")}
+        )
+        summary.count(self.stream_name, "created")
+        return customer_id
+
+    def _schedule(self, lead: Lead, customer_id: str | None) -> None:
+        """Book the first free slot at or after `schedule_at`, moving on past refused ones."""
+        ledger, summary = self.run.ledger, self.run.summary
+        entry = ledger.get(BOOKINGS, lead.key)
+        if entry is not None and entry.get("state") == DONE:
+            summary.count(self.stream_name, "already_scheduled")
+            return
+        if entry is not None:
+            raise Reject(SCHEDULE_UNKNOWN_EARLIER, "check Popin, then remove the ledger entry")
+        for _ in range(MAX_REFUSED_SLOTS):
+            moment, time = self.slots.claim(lead.schedule_at)
+            if self.dry_run or customer_id is None:
+                summary.count(self.stream_name, "would_schedule")
+                return
+            ledger.put(BOOKINGS, lead.key, {"state": PENDING, "time": time})
+            try:
+                response = self.client.write_once(
+                    "schedule", {"customer_id": customer_id, "time": time}
+                )
+            except OutcomeUnknown as exc:
+                raise Reject("schedule outcome unknown", f"the answer was lost ({exc})") from exc
+            except Exception:
+                ledger.delete(BOOKINGS, lead.key)
+                raise
+            if succeeded(response) is not None:
+                ledger.put(BOOKINGS, lead.key, {"state": DONE, "time": time})
+                summary.count(self.stream_name, "scheduled")
+                return
+            ledger.delete(BOOKINGS, lead.key)
+            if not response.ok:
+                self.slots.release(moment)
+                raise Reject(
+                    f"schedule refused (HTTP {response.status_code})", popin_message(response)
+                )
+            if not self.slots.refused(moment):
+                # Not about the slot (it is still free): another slot would be refused too.
+                raise Reject(
+                    f"schedule refused (HTTP {response.status_code})", popin_message(response)
+                )
+            summary.count(self.stream_name, "slots_refused")
+        raise Reject("no free slot", f"{MAX_REFUSED_SLOTS} slots in a row were refused")
