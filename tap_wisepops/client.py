@@ -6,13 +6,15 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from singer_sdk.schema.source import SchemaDirectory
+
 from leadkit.tapstream import VendorRESTStream
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context, RequestFunc
 
-SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMAS = SchemaDirectory(Path(__file__).parent / "schemas")
 _TToken = t.TypeVar("_TToken")
 
 

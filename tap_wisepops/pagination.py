@@ -105,10 +105,18 @@ class EmittedContacts:
 class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
     """Moves `collected_after` to just below the last timestamp of each full page."""
 
-    def __init__(self, start: ContactsPage, page_size: int, emitted: EmittedContacts) -> None:
+    def __init__(
+        self,
+        start: ContactsPage,
+        page_size: int,
+        emitted: EmittedContacts,
+        read_through: str | None = None,
+    ) -> None:
         super().__init__(start)
         self.page_size = page_size
         self.emitted = emitted
+        #: A timestamp whose contacts were all read by the previous run, if any.
+        self.read_through = read_through
         #: Whether the last page was short, so that everything has been read.
         self.drained = False
 
@@ -132,6 +140,9 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
         first, last = records[0]["collected_at"], records[-1]["collected_at"]
         current = self.current_value
         if normalise(first) == normalise(last):
+            if self.emitted.semantics == INCLUSIVE and normalise(last) == self.read_through:
+                # An inclusive server sent back a tie group the last run read in full.
+                return ContactsPage(shift(last, ONE_MS))
             # One timestamp fills the page: no cursor can split it, page through it.
             return ContactsPage(current.collected_after, current.page + 1)
         return ContactsPage(self.emitted.cursor_below(last), 1)

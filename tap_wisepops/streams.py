@@ -10,6 +10,8 @@ import unicodedata
 from datetime import datetime, timezone
 from functools import cached_property
 
+from singer_sdk.schema.source import StreamSchema
+
 from tap_wisepops.client import SCHEMAS, WisepopsStream
 from tap_wisepops.pagination import (
     INCLUSIVE,
@@ -103,7 +105,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
     primary_keys = ("contact_key",)
     replication_key = "collected_at"
     is_sorted = True
-    schema_filepath = SCHEMAS / "contacts.json"
+    schema = StreamSchema(SCHEMAS)
 
     _emitted: EmittedContacts | None = None
 
@@ -122,6 +124,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         """Resume from the bookmark; remember whether the data was read to its end."""
         state = self.get_context_state(context)
         self._emitted = EmittedContacts(semantics=state.get(COLLECTED_AFTER_MODE))
+        self._read_through: str | None = None
         self._start = self._starting_page(state)
         try:
             yield from super().request_records(context)
@@ -142,6 +145,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
             emitted.newest = normalise(bookmark)
             emitted.keys = set(state.get(KEYS_AT_BOOKMARK) or ())
             if state.get(BOOKMARK_COMPLETE):
+                self._read_through = emitted.newest
                 return ContactsPage(emitted.cursor_after(bookmark))
             return ContactsPage(emitted.cursor_below(bookmark))
         if start_date:
@@ -153,7 +157,10 @@ class ContactsStream(WisepopsStream[ContactsPage]):
     def get_new_paginator(self) -> CollectedAfterPaginator:
         """A paginator starting where the bookmark says."""
         self._paginator = CollectedAfterPaginator(
-            self._start, self.page_size, t.cast("EmittedContacts", self._emitted)
+            self._start,
+            self.page_size,
+            t.cast("EmittedContacts", self._emitted),
+            read_through=self._read_through,
         )
         return self._paginator
 
@@ -195,7 +202,7 @@ class WisepopsListStream(WisepopsStream[None]):
     path = "/wisepops"
     primary_keys = ("id",)
     replication_key = None
-    schema_filepath = SCHEMAS / "wisepops.json"
+    schema = StreamSchema(SCHEMAS)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Only the configured popups; `created_at` as RFC 3339 (the API gives UTC wall time)."""
@@ -221,4 +228,4 @@ class HooksStream(WisepopsStream[None]):
     path = "/hooks"
     primary_keys = ("id",)
     replication_key = None
-    schema_filepath = SCHEMAS / "hooks.json"
+    schema = StreamSchema(SCHEMAS)
