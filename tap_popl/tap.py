@@ -22,16 +22,24 @@ AUTH_SCHEMES = ("raw", "bearer")
 STREAM_TYPES: tuple[type[Stream], ...] = (LeadsStream,)
 
 
+def refused(message: str) -> ConfigError:
+    """A config error the SDK's command line prints (it prints `errors`, not the message)."""
+    return ConfigError(message, errors=[message])
+
+
 def check_config(config: t.Mapping[str, t.Any]) -> None:
     """Refuse a config that cannot work, before any request is sent."""
     if not config.get("api_key"):
         msg = "`api_key` is required: create one in Popl under Admin > API Keys"
-        raise ConfigError(msg)
-    require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+        raise refused(msg)
+    try:
+        require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+    except ConfigError as exc:
+        raise refused(str(exc)) from exc
     scheme = config.get("auth_scheme", "raw")
     if scheme not in AUTH_SCHEMES:
         msg = f"`auth_scheme` must be one of {', '.join(AUTH_SCHEMES)}"
-        raise ConfigError(msg)
+        raise refused(msg)
     scopes = [name for name in SCOPE_SETTINGS if config.get(name) not in (None, [], "")]
     if len(scopes) != 1:
         given = ", ".join(f"`{s}`" for s in scopes) or "none"
@@ -39,17 +47,17 @@ def check_config(config: t.Mapping[str, t.Any]) -> None:
             "set exactly one of `team_id`, `subteam_ids` or `member_ids` "
             f"(the lead search takes one scope); given: {given}"
         )
-        raise ConfigError(msg)
+        raise refused(msg)
     if config.get("start_date"):
         try:
             parse_timestamp(str(config["start_date"]))
         except ValueError as exc:
             msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
-            raise ConfigError(msg) from exc
+            raise refused(msg) from exc
     lookback = config.get("lookback_window_minutes", 1440)
     if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
         msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
-        raise ConfigError(msg)
+        raise refused(msg)
 
 
 class TapPopl(Tap):
