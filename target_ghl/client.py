@@ -99,7 +99,9 @@ class GhlClient:
 
     def post_note(self, contact_id: str, body: str) -> dict[str, Any]:
         """POST /contacts/{id}/notes (not idempotent: the ledger brackets it)."""
-        response = self.api.request("POST", f"/contacts/{contact_id}/notes", json={"body": body})
+        response = self.api.request(
+            "POST", f"/contacts/{contact_id}/notes", json={"body": body}, retry_ambiguous=False
+        )
         note = checked(response, "note").get("note")
         return note if isinstance(note, dict) else {}
 
@@ -110,7 +112,9 @@ class GhlClient:
 
     def post_task(self, contact_id: str, task: dict[str, Any]) -> dict[str, Any]:
         """POST /contacts/{id}/tasks (not idempotent: the ledger brackets it)."""
-        response = self.api.request("POST", f"/contacts/{contact_id}/tasks", json=task)
+        response = self.api.request(
+            "POST", f"/contacts/{contact_id}/tasks", json=task, retry_ambiguous=False
+        )
         created = checked(response, "task").get("task")
         return created if isinstance(created, dict) else {}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from collections.abc import Callable
 from typing import Any
 
-from leadkit.writer import ApiBatchSink, Reject
+from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, PENDING
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog, Unusable
@@ -185,36 +186,65 @@ class ContactsSink(ApiBatchSink):
         return f"{self.ghl.location_id}:{contact_id}:{content_hash(content)}"
 
     def _post_note_once(self, contact_id: str, note: str) -> None:
-        key = self._entry_key(contact_id, note)
-        entry = self.run.ledger.get(NOTES, key)
-        if entry and entry.get("state") == DONE:
-            return
-        if entry and entry.get("state") == PENDING:
-            found = next((n for n in self.ghl.notes(contact_id) if n.get("body") == note), None)
-            if found is not None:
-                self.run.ledger.put(NOTES, key, {"state": DONE, "id": found.get("id")})
-                self.run.summary.count(self.stream_name, "notes_reconciled")
-                return
-        self.run.ledger.put(NOTES, key, {"state": PENDING})
-        created = self.ghl.post_note(contact_id, note)
-        self.run.ledger.put(NOTES, key, {"state": DONE, "id": created.get("id")})
-        self.run.summary.count(self.stream_name, "notes_posted")
+        self._post_once(
+            NOTES,
+            self._entry_key(contact_id, note),
+            post=lambda: self.ghl.post_note(contact_id, note),
+            find=lambda: next(
+                (n for n in self.ghl.notes(contact_id) if n.get("body") == note), None
+            ),
+        )
 
     def _post_task_once(self, contact_id: str, task: Task) -> None:
-        key = self._entry_key(contact_id, task.digest())
-        entry = self.run.ledger.get(TASKS, key)
+        self._post_once(
+            TASKS,
+            self._entry_key(contact_id, task.digest()),
+            post=lambda: self.ghl.post_task(contact_id, task.to_body()),
+            find=lambda: _first(self.ghl.tasks(contact_id), lambda found: _same_task(found, task)),
+        )
+
+    def _post_once(
+        self,
+        namespace: str,
+        key: str,
+        *,
+        post: Callable[[], dict[str, Any]],
+        find: Callable[[], dict[str, Any] | None],
+    ) -> None:
+        """A non-idempotent POST made idempotent: ledger bracket, read back when in doubt."""
+        ledger, summary, kind = self.run.ledger, self.run.summary, namespace.split("-")[-1]
+        entry = ledger.get(namespace, key)
         if entry and entry.get("state") == DONE:
             return
-        if entry and entry.get("state") == PENDING:
-            found = next((t for t in self.ghl.tasks(contact_id) if _same_task(t, task)), None)
-            if found is not None:
-                self.run.ledger.put(TASKS, key, {"state": DONE, "id": found.get("id")})
-                self.run.summary.count(self.stream_name, "tasks_reconciled")
-                return
-        self.run.ledger.put(TASKS, key, {"state": PENDING})
-        created = self.ghl.post_task(contact_id, task.to_body())
-        self.run.ledger.put(TASKS, key, {"state": DONE, "id": created.get("id")})
-        self.run.summary.count(self.stream_name, "tasks_posted")
+        if entry and entry.get("state") == PENDING and self._found(namespace, key, find):
+            return
+        ledger.put(namespace, key, {"state": PENDING})
+        for _ in range(self.run.client.policy.max_tries):
+            try:
+                created = post()
+            except AmbiguousWrite:
+                if self._found(namespace, key, find):
+                    return
+                continue
+            ledger.put(namespace, key, {"state": DONE, "id": created.get("id")})
+            summary.count(self.stream_name, f"{kind}_posted")
+            return
+        raise ApiUnavailable(f"GHL kept failing to post a {kind[:-1]}; stopping the run")
+
+    def _found(self, namespace: str, key: str, find: Callable[[], dict[str, Any] | None]) -> bool:
+        """Whether a write in doubt landed; if so the ledger says done."""
+        found = find()
+        if found is None:
+            return False
+        self.run.ledger.put(namespace, key, {"state": DONE, "id": found.get("id")})
+        self.run.summary.count(self.stream_name, f"{namespace.split('-')[-1]}_reconciled")
+        return True
+
+
+def _first(
+    items: list[dict[str, Any]], wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    return next((item for item in items if wanted(item)), None)
 
 
 def _same_task(found: dict[str, Any], task: Task) -> bool:

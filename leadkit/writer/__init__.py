@@ -1,6 +1,6 @@
 """Machinery every API-writing target shares: client, pacing, rejects, ledger, summary, sink."""
 
-from leadkit.writer.client import ApiClient, ApiUnavailable
+from leadkit.writer.client import AmbiguousWrite, ApiClient, ApiUnavailable
 from leadkit.writer.ledger import Ledger
 from leadkit.writer.outcome import Reject
 from leadkit.writer.rejects import RejectFile
@@ -10,6 +10,7 @@ from leadkit.writer.summary import RunSummary
 from leadkit.writer.target import ApiTarget, WriterRun
 
 __all__ = [
+    "AmbiguousWrite",
     "ApiBatchSink",
     "ApiClient",
     "ApiTarget",

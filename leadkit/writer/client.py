@@ -35,6 +35,11 @@ class ApiUnavailable(FatalAPIError):
     """The vendor kept failing after every retry: stop, so that nothing is acknowledged."""
 
 
+class AmbiguousWrite(Exception):
+    """A non-idempotent write failed in a way that may have applied it (timeout, cut
+    connection, 5xx): the caller reads back before trying again."""
+
+
 class ApiClient:
     """One vendor's HTTP session for a target: retries, pacing, auth errors, call counts."""
 
@@ -126,8 +131,12 @@ class ApiClient:
                 weight = self.LATENCY_WEIGHT
                 self._latency = (1 - weight) * self._latency + weight * seconds
 
-    def suggested_concurrency(self, cap: int, start: int = 4) -> int:
-        """Requests to keep in flight: allowed rate x latency, with headroom, under `cap`."""
+    def suggested_concurrency(self, cap: int, start: int = 1) -> int:
+        """Requests to keep in flight: allowed rate x latency, with headroom, under `cap`.
+
+        Until one answer came back only `start` go out: a refused credential or a spent
+        budget is then met once, not by a whole pool.
+        """
         cap = max(1, cap)
         if self.limiter is None:
             return cap
@@ -181,11 +190,14 @@ class ApiClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        retry_ambiguous: bool = True,
     ) -> requests.Response:
         """Send with pacing and retries; return 2xx or a non-retriable 4xx for the caller.
 
         Raises AuthFailure on 401/403, QuotaExhausted when the daily budget is spent and
-        ApiUnavailable when every try failed.
+        ApiUnavailable when every try failed. With `retry_ambiguous=False` (writes that are
+        not idempotent) a failure that may have been applied raises AmbiguousWrite instead
+        of being retried blindly; a 429 is still retried (it was refused, not applied).
         """
         failure = "no attempt"
         for attempt in range(1, self.policy.max_tries + 1):
@@ -201,11 +213,15 @@ class ApiClient:
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
                 failure = type(exc).__name__
+                if not retry_ambiguous and not isinstance(exc, requests.ConnectTimeout):
+                    self._ambiguous(method, path, failure)
                 self._back_off(attempt, None, method, path, failure)
                 continue
             if not _complete_json(response):
                 self._tally("calls")
                 failure = f"HTTP {response.status_code} with a truncated body"
+                if not retry_ambiguous:
+                    self._ambiguous(method, path, failure)
                 self._back_off(attempt, None, method, path, failure)
                 continue
             self._tally("calls")
@@ -231,6 +247,8 @@ class ApiClient:
                 continue
             if is_retriable_status(status):
                 failure = describe_response(self.vendor, response)
+                if not retry_ambiguous:
+                    self._ambiguous(method, path, f"HTTP {status}")
                 self._back_off(attempt, response, method, path, f"HTTP {status}")
                 continue
             return response
@@ -238,6 +256,18 @@ class ApiClient:
             f"{self.vendor} {method} {_route(path)} failed {self.policy.max_tries} times "
             f"(last: {failure}); stopping so that no state is acknowledged past it."
         )
+
+    def _ambiguous(self, method: str, path: str, reason: str) -> None:
+        """Give the server one more timeout to finish what it may be doing, then hand over."""
+        logger.warning(
+            "%s %s %s: %s; checking whether it was applied before retrying",
+            self.vendor,
+            method,
+            _route(path),
+            reason,
+        )
+        time.sleep(min(self.timeout, self.policy.cap_seconds))
+        raise AmbiguousWrite(f"{self.vendor} {method} {_route(path)}: {reason}")
 
     def _throttled(self, attempt: int, response: requests.Response, method: str, path: str) -> None:
         """Wait what Retry-After says, else the server's window, else back off."""
