@@ -193,9 +193,14 @@ def dto_errors(schema: dict[str, Any], value: Any, path: str = "") -> list[str]:
     if isinstance(value, list) and "items" in schema:
         errors += _items_errors(schema["items"], value, path)
     if "anyOf" in schema:
-        branches = [dto_errors(branch, value, path) for branch in schema["anyOf"]]
-        if all(branches):
-            errors += sorted(branches, key=len)[0]
+        failures = []
+        for branch in schema["anyOf"]:
+            branch_errors = dto_errors(branch, value, path)
+            if not branch_errors:
+                break
+            failures.append(branch_errors)
+        else:
+            errors += sorted(failures, key=len)[0]
     if "not" in schema:
         forbidden = {key: val for key, val in schema["not"].items() if key != "x-message"}
         if not dto_errors(forbidden, value, path):
@@ -326,6 +331,12 @@ class GhlApi(VendorApi):
         self.request_log: deque[dict[str, Any]] = deque(maxlen=10_000)
         super().reset(seed)
         self._ids = random.Random(self.seed)
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore a saved store; new ids must not repeat the saved ones."""
+        super().load(data)
+        held = sum(len(self.store[kind]) for kind in ("contacts", "notes", "tasks"))
+        self._ids = random.Random(f"{self.seed}/{held}/{time.time_ns()}")
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Refuse values the emulator cannot honour."""
@@ -543,8 +554,13 @@ class GhlApi(VendorApi):
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Auth, rate limit, Version, DTO checks, then the handler; the write is logged."""
         token = _bearer(request.headers.get("authorization"))
-        location = self.store["tokens"].get(token or "")
-        if location is None or not self.key_ok(token):
+        if not self.key_ok(token):
+            location = None
+        else:
+            # A key granted through the control API without add_location acts for the
+            # demo location.
+            location = self.store["tokens"].get(token, DEMO_KEYS["ghl_location"])
+        if location is None:
             # Undocumented: a request no token identifies counts against no location, so
             # its 401 carries no X-RateLimit-* headers.
             return 401, UNAUTHORIZED, {}
@@ -623,15 +639,10 @@ class GhlApi(VendorApi):
         a wrong number or, when invalid there, a 400. Nothing is stored unnormalised.
         """
         text = raw.strip()
-        try:
-            number = phonenumbers.parse(
-                text, None if text.startswith("+") else self.settings["location_country"]
-            )
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        e164 = _e164(text, None if text.startswith("+") else self.settings["location_country"])
+        if e164 is None:
             raise bad_request("Invalid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164
 
     def _prepare(self, location: str, body: dict[str, Any]) -> dict[str, Any]:
         """Normalised changes from a contact DTO; raises before anything is stored."""
@@ -813,9 +824,15 @@ class GhlApi(VendorApi):
     ) -> None:
         key = contact["id"] if contact is not None else contact_id
         assert key is not None
-        visible_at = time.time() + (self.settings["search_lag_ms"] / 1000 if lag else 0.0)
-        snapshot = copy.deepcopy(contact) if contact is not None else None
-        self.store["search"][location].setdefault(key, []).append([visible_at, snapshot])
+        now = time.time()
+        visible_at = now + (self.settings["search_lag_ms"] / 1000 if lag else 0.0)
+        # Writes replace a contact's values and never mutate them in place, so a shallow
+        # copy is a faithful snapshot.
+        snapshot = dict(contact) if contact is not None else None
+        history = self.store["search"][location].setdefault(key, [])
+        while len(history) > 1 and history[1][0] <= now:
+            history.pop(0)  # superseded versions search can no longer see
+        history.append([visible_at, snapshot])
 
     def _searchable(self, location: str) -> list[dict[str, Any]]:
         """What search sees now: each contact as of its last write older than the lag."""
@@ -1012,6 +1029,17 @@ def _bearer(header: str | None) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@lru_cache(maxsize=8192)
+def _e164(text: str, region: str | None) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _json_body(request: Request, raw: bytes) -> Any:

@@ -678,3 +678,15 @@ def test_duplicate_lookup_finds_by_email_and_number(ghl: Ghl, sandbox: SandboxCl
         "GET", "/contacts/search/duplicate", params={"locationId": LOCATION, "email": "z@x.io"}
     ).json()
     assert none == {"contact": None}
+
+
+def test_flush_search_makes_pending_writes_searchable(ghl: Ghl, sandbox: SandboxClient) -> None:
+    sandbox.settings("ghl", search_lag_ms=60_000)
+    ghl.upsert(email="a@example.com")
+    sandbox.action("ghl", "flush_search")
+    assert search(ghl)["total"] == 1
+
+
+def test_granted_key_acts_for_the_demo_location(ghl: Ghl, sandbox: SandboxClient) -> None:
+    sandbox.grant("ghl", ["pit-extra"])
+    assert Ghl(sandbox, token="pit-extra").upsert(email="a@example.com").status_code == 200
