@@ -104,19 +104,22 @@ def run_target(popin_config: dict[str, Any]) -> RunTarget:
     return run
 
 
-def start_cli(config: dict[str, Any], tmp_path: Path, records: list[dict[str, Any]]) -> Any:
+def start_cli(
+    config: dict[str, Any], tmp_path: Path, records: list[dict[str, Any]]
+) -> subprocess.Popen[bytes]:
     """The `target-popin` CLI as a child process reading `records`; output to a log file."""
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     input_path = tmp_path / "input.singer"
     input_path.write_text(singer_lines(records))
-    log = (tmp_path / "run.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "target_popin.target", "--config", str(config_path)],
-        stdin=input_path.open(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with input_path.open() as stdin, (tmp_path / "run.log").open("w") as log:
+        # The child keeps its own copies of both files.
+        return subprocess.Popen(
+            [sys.executable, "-m", "target_popin.target", "--config", str(config_path)],
+            stdin=stdin,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def person(index: int, **fields: Any) -> dict[str, Any]:
