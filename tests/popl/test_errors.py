@@ -102,7 +102,9 @@ def test_cli_output_holds_no_key_and_logs_hold_no_email(
     emails = [lead["systemFields"]["email"] for lead in sandbox.records("popl", "leads")]
     emails = [e for e in emails if e]
     sandbox.settings("popl", page_size=40)
-    sandbox.faults("popl", rate=0.3, kinds=["429", "500", "drop", "truncate"], seed=7)
+    sandbox.faults(
+        "popl", rate=0.3, kinds=["429", "500", "drop", "truncate"], seed=7, retry_after=0.05
+    )
     config = tmp_path / "config.json"
     config.write_text(json.dumps(popl_config(max_retries=10)))
     result = subprocess.run(
