@@ -264,7 +264,8 @@ class RateLimiter:
         if day[0] != today:
             day[:] = [today, 0]
         allowed = len(hits) < maximum and day[1] < daily_limit
-        # Undocumented: refused requests still count (harsher: hammering prolongs the block).
+        # Undocumented: refused requests still count (harsher: hammering prolongs the block);
+        # setting `rate_limit_counts_refused` turns that off.
         if allowed or settings["rate_limit_counts_refused"]:
             hits.append(now)
             day[1] += 1
@@ -583,6 +584,8 @@ class GhlApi(VendorApi):
             except ValueError:
                 return 400, {"statusCode": 400, "message": "Invalid JSON in request body"}, headers
         path = request.scope["path"][len(request.scope.get("root_path", "")) :] or "/"
+        # Undocumented: query strings are whitelisted like bodies (an undeclared parameter
+        # is a 422), as class-validator does for query DTOs.
         query = dict(request.query_params)
         errors = dto_errors(operation["query"], query)
         if operation["body"] is not None:
@@ -621,6 +624,7 @@ class GhlApi(VendorApi):
     def _contact(self, call: Call) -> dict[str, Any]:
         contact = self.store["contacts"].get(call.path["contactId"])
         if contact is None:
+            # The spec lists 400 (not 404) as the error answer of every contact operation.
             raise bad_request("Contact not found")
         if contact["locationId"] != call.location:
             raise GhlError(403, FORBIDDEN)
