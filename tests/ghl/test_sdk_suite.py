@@ -31,8 +31,9 @@ from singer_sdk.testing.target_tests import (
 from sandbox.control import SandboxClient
 from target_ghl.target import TargetGHL
 
-# Left out, with why:
-# - TargetMultipleStateMessages: expects a STATE echoed after every few records, which the
+# The SDK's default suite runs in full, plus TargetRecordMissingRequiredProperty (such a
+# record must go to the reject file, not stop the run). Left out, with why:
+# - TargetMultipleStateMessages (opt-in in the SDK): expects a STATE echoed after every few records, which the
 #   SDK only does when it drains; this target drains per batch (500 records) or per minute,
 #   so it emits the latest STATE after the batch, which the writes tests check instead.
 EXCLUDED = {TargetMultipleStateMessages: "STATE cadence follows batches, not input STATEs"}
@@ -80,5 +81,5 @@ class TestTargetGHLStandard(_Base):
 
 
 def test_every_sdk_target_test_is_either_run_or_left_out_with_a_reason() -> None:
-    assert set(CURATED.tests) | set(EXCLUDED) == set(target_tests.tests)
+    assert set(target_tests.tests) <= set(CURATED.tests) | set(EXCLUDED)
     assert not set(CURATED.tests) & set(EXCLUDED)
