@@ -33,9 +33,10 @@ from target_ghl.target import TargetGHL
 
 # The SDK's default suite runs in full, plus TargetRecordMissingRequiredProperty (such a
 # record must go to the reject file, not stop the run). Left out, with why:
-# - TargetMultipleStateMessages (opt-in in the SDK): expects a STATE echoed after every few records, which the
-#   SDK only does when it drains; this target drains per batch (500 records) or per minute,
-#   so it emits the latest STATE after the batch, which the writes tests check instead.
+# - TargetMultipleStateMessages (opt-in in the SDK): expects a STATE echoed after every few
+#   records, which the SDK only does when it drains; this target drains per batch (500
+#   records) or per minute, so it emits the latest STATE after the batch, which the failure
+#   tests check instead (no STATE past unwritten records).
 EXCLUDED = {TargetMultipleStateMessages: "STATE cadence follows batches, not input STATEs"}
 
 # The SDK sample streams have no email or phone: every record goes to the reject file, and
