@@ -82,6 +82,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         """Records of every page; stop cleanly when the call budget is spent."""
+        self.stopped_by_budget = False
         try:
             yield from super().request_records(context)
         except CallBudgetReached as exc:

@@ -60,6 +60,7 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 KEYS_AT_BOOKMARK = "keys_at_bookmark"
 BOOKMARK_COMPLETE = "bookmark_complete"
 COLLECTED_AFTER_MODE = "collected_after_mode"
+RESUME_AT = "resume_at"
 
 
 def normalise_label(label: str) -> str:
@@ -126,14 +127,25 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         self._emitted = EmittedContacts(semantics=state.get(COLLECTED_AFTER_MODE))
         self._read_through: str | None = None
         self._start = self._starting_page(state)
+        # A position inside a tie group is only good for the run right after it was saved.
+        state.pop(RESUME_AT, None)
         try:
             yield from super().request_records(context)
         except Exception:
             # Keep what was emitted: a STATE now saves re-reading it (and the quota).
             self.finalize_state_progress_markers(state)
             raise
+        next_page = self._paginator.current_value
         if self._paginator.drained and self._emitted.newest is not None:
             state[BOOKMARK_COMPLETE] = True
+        elif self.stopped_by_budget and next_page.page > 1 and self._emitted.newest:
+            # Stopped while paging through one timestamp: without this, a run capped
+            # below the size of the group would re-read its start forever.
+            state[RESUME_AT] = {
+                "bookmark": self._emitted.newest,
+                "collected_after": next_page.collected_after,
+                "page": next_page.page,
+            }
         if self._emitted.semantics == INCLUSIVE:
             state[COLLECTED_AFTER_MODE] = INCLUSIVE
 
@@ -147,6 +159,9 @@ class ContactsStream(WisepopsStream[ContactsPage]):
             if state.get(BOOKMARK_COMPLETE):
                 self._read_through = emitted.newest
                 return ContactsPage(emitted.cursor_after(bookmark))
+            resume = state.get(RESUME_AT)
+            if resume and resume.get("bookmark") == emitted.newest:
+                return ContactsPage(resume["collected_after"], int(resume["page"]))
             return ContactsPage(emitted.cursor_below(bookmark))
         if start_date:
             start = format_instant(parse_instant(start_date))
