@@ -6,6 +6,7 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from leadkit import redact
 from leadkit.errors import ConfigError
@@ -64,6 +65,7 @@ class TapPopl(Tap):
     """Reads Popl event leads incrementally, with a lookback for leads that sync late."""
 
     name = "tap-popl"
+    message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",

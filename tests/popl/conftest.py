@@ -51,22 +51,29 @@ def bookmark_of(state: dict[str, Any]) -> str | None:
     return None if value is None else str(value)
 
 
-class _Capture(io.StringIO):
-    """Stdout that hands each Singer message to the run as it is written."""
+class _Capture(io.BytesIO):
+    """Stdout's byte stream, handing each Singer message to the run as it is written."""
 
     def __init__(self, run: TapRun, on_message: Callable[[dict[str, Any]], None] | None) -> None:
         super().__init__()
         self.run = run
         self.on_message = on_message
+        self.pending = b""
 
-    def write(self, text: str) -> int:
-        for line in text.splitlines():
+    def write(self, data: Any) -> int:
+        self.pending += bytes(data)
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
             if line.strip():
                 message = json.loads(line)
                 self.run.messages.append(message)
                 if self.on_message is not None:
                     self.on_message(message)
-        return len(text)
+        return len(data)
+
+
+def _stdout(run: TapRun, on_message: Callable[[dict[str, Any]], None] | None) -> io.TextIOWrapper:
+    return io.TextIOWrapper(_Capture(run, on_message), encoding="utf-8", write_through=True)
 
 
 def run_tap(
@@ -79,7 +86,7 @@ def run_tap(
     Use `run_tap_until_error` when the run is expected to fail.
     """
     run = TapRun()
-    with redirect_stdout(_Capture(run, on_message)):
+    with redirect_stdout(_stdout(run, on_message)):
         TapPopl(config=config, state=state or {}).sync_all()
     return run
 
@@ -92,7 +99,7 @@ def run_tap_until_error(
     """Sync a run that must fail; return what it wrote before failing, and the error."""
     run = TapRun()
     try:
-        with redirect_stdout(_Capture(run, on_message)):
+        with redirect_stdout(_stdout(run, on_message)):
             TapPopl(config=config, state=state or {}).sync_all()
     except Exception as error:
         return run, error
