@@ -29,6 +29,9 @@ class Ledger:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+            # WAL with NORMAL sync survives a crash of this process (what re-runs need)
+            # without an fsync per write, which would serialise the writer threads.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS ledger ("
                 " namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
