@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 from singer_sdk.schema.source import SchemaDirectory
@@ -69,6 +70,17 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     def budget(self) -> CallBudget:
         """The call budget shared by every stream of this tap run."""
         return t.cast("CallBudget", getattr(self._tap, "call_budget"))  # noqa: B009
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status and path, plus what a 429 from Wisepops usually means."""
+        message = super().response_error_message(response)
+        if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            wait = response.headers.get("Retry-After")
+            message += (
+                ": rate limited, or the plan's call budget (1,500 calls per 30 days) is "
+                "spent" + (f"; the API asks to wait {wait}" if wait else "")
+            )
+        return message
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Retry as the base does, but count (and cap) every attempt, retries included."""
