@@ -99,9 +99,7 @@ def test_bookmark_is_the_last_emitted_collected_at(
     assert bookmark["bookmark_complete"] is True
 
 
-def test_each_popup_keeps_its_own_bookmark(
-    sandbox: SandboxClient, config: dict[str, Any]
-) -> None:
+def test_each_popup_keeps_its_own_bookmark(sandbox: SandboxClient, config: dict[str, Any]) -> None:
     settings = {**config, "wisepop_ids": [45678, 12345]}
     first = run_tap(settings)
     partitions = first.state["bookmarks"]["contacts"]["partitions"]

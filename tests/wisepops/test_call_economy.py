@@ -109,9 +109,7 @@ def test_each_run_logs_the_calls_it_spent(
     sandbox.faults("wisepops", queue=["500"])
     with caplog.at_level(logging.INFO):
         run_tap(config, streams=("contacts", "wisepops", "hooks"))
-    assert "contacts: 5 API call(s) spent (retries included); 5 so far in this run" in (
-        caplog.text
-    )
+    assert "contacts: 5 API call(s) spent (retries included); 5 so far in this run" in (caplog.text)
     assert "7 so far in this run" in caplog.text
 
 
