@@ -417,7 +417,11 @@ class PoplApi(VendorApi):
             self._by_id[lead["leadId"]] = lead
 
     def inspect(self, kind: str) -> Any:
-        """`leads` (visible), `pending` (captured offline), `team`, `campaigns`."""
+        """`leads` (visible), `pending` (captured offline), `team`, `campaigns`.
+
+        Leads here also carry the sandbox's bookkeeping (`_default`, `_syncedAt`), which the
+        API never shows.
+        """
         return super().inspect(kind)
 
     def action(self, name: str, body: dict[str, Any]) -> Any:
