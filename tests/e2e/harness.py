@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from leadkit.phones import split_calling_code, to_e164
 from sandbox.control import SandboxClient
+from sandbox.wisepops import _is_phone_label as is_phone_label
+from target_ghl.normalise import clean_email
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = Path(os.environ.get("MELTANO_BIN", ROOT / ".venv" / "meltano" / "bin" / "meltano"))
@@ -23,12 +28,13 @@ WISEPOPS_TO_GHL = ("tap-wisepops", "wisepops-to-ghl", "target-ghl")
 WISEPOPS_TO_POPIN = ("tap-wisepops", "wisepops-to-popin", "target-popin")
 ALL_PIPELINES = (*POPL_TO_GHL, *WISEPOPS_TO_GHL, *WISEPOPS_TO_POPIN)
 
-#: Retries tuned so that faults cost milliseconds, not seconds.
+#: Retries tuned so that faults cost milliseconds, not seconds (whole seconds only: Meltano
+#: 4.4 cannot pass a `decimal` setting set from the environment to a plugin).
 FAST_RETRIES = {
     "REQUEST_TIMEOUT": "1",
     "MAX_RETRIES": "8",
-    "BACKOFF_BASE_SECONDS": "0.01",
-    "MAX_RETRY_WAIT_SECONDS": "0.2",
+    "BACKOFF_BASE_SECONDS": "0",
+    "MAX_RETRY_WAIT_SECONDS": "1",
 }
 PLUGINS = ("TAP_POPL", "TAP_WISEPOPS", "TARGET_GHL", "TARGET_POPIN")
 
@@ -52,6 +58,7 @@ class MeltanoProject:
 
     sandbox: SandboxClient
     home: Path
+    state_dir: Path | None = None  # shared by several projects to model one remote backend
     extra_env: dict[str, str] = field(default_factory=dict)
     runs: int = 0
 
@@ -74,7 +81,7 @@ class MeltanoProject:
         env.update(
             {
                 "MELTANO_ENVIRONMENT": "sandbox",
-                "MELTANO_STATE_BACKEND_URI": (self.home / "state").as_uri(),
+                "MELTANO_STATE_BACKEND_URI": (self.state_dir or self.home / "state").as_uri(),
                 "MELTANO_DATABASE_URI": f"sqlite:///{self.home / 'meltano.db'}",
                 "MELTANO_CLI_LOG_LEVEL": "info",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -89,6 +96,7 @@ class MeltanoProject:
                 "TARGET_GHL_LEDGER_PATH": str(self.home / "ledgers" / "target-ghl.sqlite"),
                 "TARGET_POPIN_LEDGER_PATH": str(self.home / "ledgers" / "target-popin.sqlite"),
                 "TARGET_JSONL_DESTINATION_PATH": str(self.home / "export"),
+                "TARGET_POPIN_SCHEDULE": "next_available",
             }
         )
         for plugin in PLUGINS:
@@ -210,3 +218,123 @@ def kill_plugin_when(
 def by_key(records: list[Mapping[str, Any]], key: str) -> dict[Any, Mapping[str, Any]]:
     """Index records by one field."""
     return {record.get(key): record for record in records}
+
+
+# What the sources hold and what the destinations received, in comparable shapes.
+
+MELTANO_YML = yaml.safe_load((ROOT / "meltano.yml").read_text())
+FIRST_NAME_LABELS = {"prénom", "first name", "first_name", "firstname"}
+LAST_NAME_LABELS = {"nom", "last name", "last_name", "surname"}
+GHL_REGION = "US"
+POPIN_DEFAULT_CALLING_CODE = "91"
+
+
+def mapping_config(name: str) -> dict[str, Any]:
+    """The `stream_map_config` of one mapping in meltano.yml."""
+    mapper = MELTANO_YML["plugins"]["mappers"][0]
+    mapping = next(m for m in mapper["mappings"] if m["name"] == name)
+    return dict(mapping["config"].get("stream_map_config", {}))
+
+
+@dataclass(frozen=True)
+class SourcePerson:
+    """One source record reduced to what the destinations are asked to hold."""
+
+    source: str  # "popl" or "wisepops"
+    key: str  # leadId, or the wisepops contact's collected_at + form_session
+    email: Any
+    phone: Any
+    first_name: Any
+    last_name: Any
+    country: str | None = None
+    wisepop_id: int | None = None
+    note: str | None = None
+    lead: Mapping[str, Any] | None = None
+
+    @property
+    def ghl_identity(self) -> str | None:
+        """The email, else the E.164 phone, that GHL matches this person by."""
+        return clean_email(self.email) or to_e164(self.phone, GHL_REGION)
+
+    @property
+    def popin_key(self) -> str | None:
+        """`+<calling code><national number>` as Popin would hold the phone."""
+        if not isinstance(self.phone, str) or not self.phone.strip():
+            return None
+        codes = mapping_config("wisepops-to-popin")["calling_codes"]
+        hint = None if self.phone.strip().startswith("+") else codes.get(self.country or "")
+        split = split_calling_code(self.phone, hint or POPIN_DEFAULT_CALLING_CODE)
+        return f"+{split[0]}{split[1]}" if split else None
+
+
+def popl_people(sandbox: SandboxClient) -> list[SourcePerson]:
+    """Every visible Popl lead."""
+    found = []
+    for lead in sandbox.records("popl", "leads"):
+        system = lead["systemFields"]
+        phones = lead.get("phones") or []
+        found.append(
+            SourcePerson(
+                source="popl",
+                key=lead["leadId"],
+                email=system.get("email"),
+                phone=phones[0].get("number") if phones else None,
+                first_name=system.get("firstName"),
+                last_name=system.get("lastName"),
+                note=system.get("note"),
+                lead=lead,
+            )
+        )
+    return found
+
+
+def _field(fields: Mapping[str, Any], test: Callable[[str], bool]) -> Any:
+    return next((value for label, value in fields.items() if test(str(label).casefold())), None)
+
+
+def wisepops_people(sandbox: SandboxClient) -> list[SourcePerson]:
+    """Every Wisepops contact, its form fields read the way the tap lifts them."""
+    found = []
+    for contact in sandbox.records("wisepops", "contacts"):
+        fields = contact.get("fields") or {}
+        found.append(
+            SourcePerson(
+                source="wisepops",
+                key=f"{contact['collected_at']}/{contact.get('form_session')}",
+                email=_field(fields, lambda label: "mail" in label),
+                phone=_field(fields, is_phone_label),
+                first_name=_field(fields, FIRST_NAME_LABELS.__contains__),
+                last_name=_field(fields, LAST_NAME_LABELS.__contains__),
+                country=contact.get("country_code"),
+                wisepop_id=contact.get("wisepop_id"),
+            )
+        )
+    return found
+
+
+def ghl_contacts(sandbox: SandboxClient) -> list[dict[str, Any]]:
+    """What the GHL location holds, notes and tasks included."""
+    return list(sandbox.records("ghl", "contacts"))
+
+
+def popin_customers(sandbox: SandboxClient) -> list[dict[str, Any]]:
+    """Everyone captured in Popin."""
+    return list(sandbox.records("popin", "customers"))
+
+
+def popin_key_of(customer: Mapping[str, Any]) -> str:
+    """`+<country><mobile>` of a Popin customer."""
+    return f"+{customer.get('country')}{customer.get('mobile')}"
+
+
+def duplicates(values: list[Any]) -> list[Any]:
+    """Values present more than once."""
+    return sorted({v for v in values if values.count(v) > 1}, key=str)
+
+
+def small_sources(sandbox: SandboxClient, popl_leads: int = 40, contacts: int = 60) -> None:
+    """Sources small enough for a quick run, and a GHL rate limit that does not pace it."""
+    sandbox.settings("ghl", rate_limit_max=5000, rate_limit_window_ms=1000)
+    sandbox.settings("popin", free_slots=500)
+    sandbox.seed("popl", replace=True, count=popl_leads, tie_every=4)
+    sandbox.seed("wisepops", replace=True, contacts=contacts, summary_only=True)
