@@ -11,6 +11,10 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 class ConfigError(ConfigValidationError):
     """A setting is missing or invalid; raised before any request is sent."""
 
+    def __init__(self, message: str, *, errors: list[str] | None = None) -> None:
+        # The SDK's CLI prints only `errors`, so a bare message would show as a generic failure.
+        super().__init__(message, errors=errors or [message])
+
 
 class AuthFailure(FatalAPIError):
     """The vendor refused the credential (401/403): retrying cannot help."""
