@@ -8,7 +8,7 @@ import re
 import typing as t
 import unicodedata
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from singer_sdk.schema.source import StreamSchema
 
@@ -55,6 +55,7 @@ LIFTED_LABELS: dict[str, frozenset[str]] = {
         {"last name", "lastname", "surname", "family name", "nom", "nachname", "nom de famille"}
     ),
 }
+_COLUMN_OF = {variant: column for column, labels in LIFTED_LABELS.items() for variant in labels}
 _NON_ALNUM = re.compile(r"[\W_]+")
 # State keys next to the SDK's bookmark (see EmittedContacts).
 KEYS_AT_BOOKMARK = "keys_at_bookmark"
@@ -63,6 +64,7 @@ COLLECTED_AFTER_MODE = "collected_after_mode"
 RESUME_AT = "resume_at"
 
 
+@lru_cache(maxsize=4096)
 def normalise_label(label: str) -> str:
     """`"E-mail"` -> `"e mail"`, `"Prénom"` -> `"prenom"`."""
     decomposed = unicodedata.normalize("NFKD", label.casefold())
@@ -74,12 +76,11 @@ def lift_fields(fields: dict[str, t.Any]) -> dict[str, str | None]:
     """The first non-blank value of each common field, found by its label variants."""
     lifted: dict[str, str | None] = dict.fromkeys(LIFTED_LABELS)
     for label, value in fields.items():
-        if not isinstance(value, str) or not value.strip():
+        column = _COLUMN_OF.get(normalise_label(label))
+        if column is None or lifted[column] is not None:
             continue
-        name = normalise_label(label)
-        for column, variants in LIFTED_LABELS.items():
-            if lifted[column] is None and name in variants:
-                lifted[column] = value.strip()
+        if isinstance(value, str) and value.strip():
+            lifted[column] = value.strip()
     return lifted
 
 

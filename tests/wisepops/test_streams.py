@@ -43,6 +43,10 @@ def test_unknown_labels_and_blank_values_lift_nothing() -> None:
     assert lifted == {"email": None, "phone": None, "first_name": None, "last_name": None}
 
 
+def test_a_blank_label_gives_way_to_a_filled_variant() -> None:
+    assert lift_fields({"email": "", "E-mail": "b@x.io"})["email"] == "b@x.io"
+
+
 def test_the_first_matching_label_wins() -> None:
     assert lift_fields({"Email": "a@x.io", "E-mail": "b@x.io"})["email"] == "a@x.io"
 
