@@ -32,7 +32,7 @@ class TapWisepops(Tap):
             th.StringType,
             required=True,
             secret=True,
-            description="The website's Wisepops API key (Settings > API). One key per website.",
+            description="The website's Wisepops API key. One key per website.",
         ),
         th.Property(
             "api_url",
