@@ -47,9 +47,12 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         return retry_policy(dict(self.config))
 
     @property
-    def timeout(self) -> int:
-        """Seconds before a silent server counts as a failed, retriable call."""
-        return t.cast("int", self.config.get("request_timeout", 60))
+    def timeout(self) -> float:  # type: ignore[override]
+        """Seconds before a silent server counts as a failed, retriable call.
+
+        A float: numbers read from a JSON config file arrive as Decimal.
+        """
+        return float(self.config.get("request_timeout", 60))
 
     #: HTTP responses received by this stream in this run, retries included.
     api_calls: int = 0

@@ -59,11 +59,6 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
         return str(self.config["api_url"]).rstrip("/")
 
     @property
-    def timeout(self) -> float:  # type: ignore[override]
-        """Seconds per response; a float, as config files give numbers as Decimal."""
-        return float(self.config.get("request_timeout", 60))
-
-    @property
     def http_headers(self) -> dict[str, str]:
         """The documented header, literally: the key in double quotes."""
         return {
