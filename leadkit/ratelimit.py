@@ -27,8 +27,11 @@ def _header_number(headers: Mapping[str, str], name: str) -> float | None:
 class RateLimiter:
     """Client-side sliding-window pacing that adopts the server's X-RateLimit-* headers.
 
-    Starts are spaced so that no window holds more than `max_requests`; the window is
-    stretched by `safety` (a fraction) because the server counts arrivals, which jitter.
+    No window ever holds more than `max_requests` starts; the window is stretched by
+    `safety` (a fraction) because the server counts arrivals, which jitter. Within that,
+    starts are spread evenly (a token bucket holding a tenth of the limit): a pure sliding
+    window would let a burst through and then replay its shape every window, losing the
+    slots of any moment when no worker was free.
     """
 
     def __init__(
@@ -49,12 +52,19 @@ class RateLimiter:
         self._sleep = sleep
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
+        self._tokens = float(self.burst)
+        self._refilled = clock()
         self._lock = threading.Lock()
 
     @property
     def rate(self) -> float:
         """Requests per second the current limit allows."""
         return self.max_requests / self.window_seconds
+
+    @property
+    def burst(self) -> int:
+        """Starts that may go back to back."""
+        return max(1, self.max_requests // 10)
 
     @property
     def paced_window(self) -> float:
@@ -67,6 +77,11 @@ class RateLimiter:
             self._starts.popleft()
         if self._paused_until > now:
             return self._paused_until - now
+        spacing = window / self.max_requests
+        self._tokens = min(float(self.burst), self._tokens + (now - self._refilled) / spacing)
+        self._refilled = now
+        if self._tokens < 1 - 1e-9:
+            return max((1 - self._tokens) * spacing, 1e-4)
         if len(self._starts) < self.max_requests:
             return 0.0
         # The oldest start of the full window leaves it at this instant.
@@ -81,6 +96,7 @@ class RateLimiter:
                 wait = self._wait_needed(now)
                 if wait <= 0:
                     self._starts.append(now)
+                    self._tokens -= 1
                     return
             self._sleep(min(wait, 1.0))
 

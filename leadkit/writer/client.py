@@ -85,6 +85,13 @@ class ApiClient:
         self._latency: float | None = None
         self._halted: BaseException | None = None
         self._quota_spent = False
+        self._in_flight: threading.BoundedSemaphore | None = None
+
+    def cap_in_flight(self, limit: int) -> None:
+        """Never have more than `limit` requests on the wire at once (set once per run)."""
+        with self._lock:
+            if self._in_flight is None:
+                self._in_flight = threading.BoundedSemaphore(max(1, limit))
 
     # Accounting
 
@@ -202,14 +209,17 @@ class ApiClient:
         failure = "no attempt"
         for attempt in range(1, self.policy.max_tries + 1):
             self._check_halted()
-            if self.limiter is not None:
-                self.limiter.acquire()
-                self._check_halted()
-            started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, self.url(path), json=json, params=params, timeout=self.timeout
-                )
+                # The slot first, then the pacing: a start the limiter granted must not
+                # then wait for a slot, or starts would bunch up at the server.
+                with self._in_flight or contextlib.nullcontext():
+                    if self.limiter is not None:
+                        self.limiter.acquire()
+                        self._check_halted()
+                    started = time.monotonic()
+                    response = self.session.request(
+                        method, self.url(path), json=json, params=params, timeout=self.timeout
+                    )
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
                 failure = type(exc).__name__

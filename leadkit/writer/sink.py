@@ -47,9 +47,12 @@ class ApiBatchSink(BatchSink):
     returns when every record is written or rejected, so the SDK's STATE after the batch is
     honest. Fatal errors (AuthFailure, QuotaExhausted) stop the pool and are re-raised."""
 
-    #: Records per batch (before `batch_size_rows`): STATE follows each batch, so a batch
-    #: is a few minutes of writing at most.
+    #: Records per batch while the allowed rate is unknown.
     MAX_SIZE_DEFAULT = 500
+    #: Without `batch_size_rows` a batch holds this many seconds of requests at the allowed
+    #: rate: long enough that the pool rarely drains between batches, short enough that
+    #: STATE follows within a few minutes.
+    BATCH_SECONDS = 30
 
     def __init__(
         self,
@@ -92,6 +95,16 @@ class ApiBatchSink(BatchSink):
         return bool(self.config.get("dry_run", False)) or self.stream_name == TEST_STREAM
 
     @property
+    def max_size(self) -> int:
+        """`batch_size_rows`, else about BATCH_SECONDS of requests at the allowed rate."""
+        if self.batch_size_rows is not None:
+            return self.batch_size_rows
+        limiter = self.run.client.limiter
+        if limiter is None:
+            return self.MAX_SIZE_DEFAULT
+        return max(100, int(limiter.rate * self.BATCH_SECONDS))
+
+    @property
     def max_concurrency(self) -> int:
         """The cap on requests in flight."""
         return max(1, int(self.config.get("max_concurrency") or 16))
@@ -124,8 +137,9 @@ class ApiBatchSink(BatchSink):
             return
         chains = self._chains(records)
         if self._executor is None:
+            self.run.client.cap_in_flight(self.max_concurrency)
             self._executor = ThreadPoolExecutor(
-                max_workers=self.max_concurrency, thread_name_prefix=f"write-{self.stream_name}"
+                max_workers=self._max_workers, thread_name_prefix=f"write-{self.stream_name}"
             )
         in_flight: set[Future[None]] = set()
         try:
@@ -152,8 +166,14 @@ class ApiBatchSink(BatchSink):
 
     # Internals
 
+    @property
+    def _max_workers(self) -> int:
+        # A worker also spends time between requests (normalising, the ledger), so a few
+        # more workers than requests in flight keep `max_concurrency` requests busy.
+        return self.max_concurrency + self.max_concurrency // 4
+
     def _pool_target(self) -> int:
-        return self.run.client.suggested_concurrency(self.max_concurrency)
+        return self.run.client.suggested_concurrency(self._max_workers)
 
     def _chains(self, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         """Group records by ordering key, keeping input order inside and across groups."""

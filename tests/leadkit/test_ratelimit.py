@@ -27,11 +27,20 @@ def limiter(max_requests: int = 3, window: float = 1.0, safety: float = 0.0) -> 
     return RateLimiter(max_requests, window, safety=safety, clock=clock, sleep=clock.sleep), clock
 
 
-def test_requests_under_the_limit_start_at_once() -> None:
-    pacer, clock = limiter()
+def test_a_tenth_of_the_limit_starts_back_to_back() -> None:
+    pacer, clock = limiter(max_requests=30)
     for _ in range(3):
         pacer.acquire()
     assert clock.now == 100.0
+
+
+def test_starts_past_the_burst_are_spread_evenly_over_the_window() -> None:
+    pacer, clock = limiter(max_requests=20, window=1.0)
+    starts = []
+    for _ in range(6):
+        pacer.acquire()
+        starts.append(clock.now)
+    assert starts == pytest.approx([100.0, 100.0, 100.05, 100.1, 100.15, 100.2])
 
 
 def test_the_request_past_the_limit_waits_for_the_oldest_to_leave_the_window() -> None:
@@ -76,7 +85,7 @@ def test_an_empty_server_budget_makes_the_next_request_wait_a_window() -> None:
 
 
 def test_remaining_budget_on_the_server_does_not_slow_us_down() -> None:
-    pacer, clock = limiter(max_requests=3, window=1.0)
+    pacer, clock = limiter(max_requests=30, window=1.0)
     pacer.acquire()
     pacer.observe({"X-RateLimit-Remaining": "1"})
     pacer.acquire()
@@ -105,7 +114,7 @@ def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
 
 
 def test_threads_share_one_budget() -> None:
-    pacer = RateLimiter(5, 60.0)
+    pacer = RateLimiter(50, 600.0)
     started: list[int] = []
 
     def worker(n: int) -> None:
