@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.control import SandboxClient
-from tests.e2e.harness import MELTANO, ROOT, MeltanoProject
+from tests.e2e.harness import MELTANO, ROOT, History, MeltanoProject
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,3 +31,11 @@ def meltano_installed() -> Path:
 def meltano(meltano_installed: Path, sandbox: SandboxClient, tmp_path: Path) -> MeltanoProject:
     """The project pointed at the freshly reset sandbox, with its own state and files."""
     return MeltanoProject(sandbox=sandbox, home=tmp_path)
+
+
+@pytest.fixture(scope="session")
+def history(
+    meltano_installed: Path, sandbox_server: SandboxClient, tmp_path_factory: pytest.TempPathFactory
+) -> History:
+    """Three runs of the three pipelines, shared by the delivery and state tests."""
+    return History(MeltanoProject(sandbox_server, tmp_path_factory.mktemp("history"))).play()

@@ -17,6 +17,7 @@ import yaml
 from leadkit.phones import split_calling_code, to_e164
 from sandbox.control import SandboxClient
 from sandbox.wisepops import _is_phone_label as is_phone_label
+from tap_wisepops.streams import contact_key
 from target_ghl.normalise import clean_email
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,7 +242,7 @@ class SourcePerson:
     """One source record reduced to what the destinations are asked to hold."""
 
     source: str  # "popl" or "wisepops"
-    key: str  # leadId, or the wisepops contact's collected_at + form_session
+    key: str  # leadId, or the Wisepops contact key the tap gives
     email: Any
     phone: Any
     first_name: Any
@@ -300,7 +301,7 @@ def wisepops_people(sandbox: SandboxClient) -> list[SourcePerson]:
         found.append(
             SourcePerson(
                 source="wisepops",
-                key=f"{contact['collected_at']}/{contact.get('form_session')}",
+                key=contact_key(contact),
                 email=_field(fields, lambda label: "mail" in label),
                 phone=_field(fields, is_phone_label),
                 first_name=_field(fields, FIRST_NAME_LABELS.__contains__),
@@ -338,3 +339,61 @@ def small_sources(sandbox: SandboxClient, popl_leads: int = 40, contacts: int = 
     sandbox.settings("popin", free_slots=500)
     sandbox.seed("popl", replace=True, count=popl_leads, tie_every=4)
     sandbox.seed("wisepops", replace=True, contacts=contacts, summary_only=True)
+
+
+@dataclass
+class History:
+    """Small sources, then destinations and request counts after each of three runs of the
+    three pipelines: the first, one with nothing new, one after a contact was added."""
+
+    project: MeltanoProject
+    popl: list[SourcePerson] = field(default_factory=list)
+    wisepops: list[SourcePerson] = field(default_factory=list)
+    contacts: list[list[dict[str, Any]]] = field(default_factory=list)
+    customers: list[list[dict[str, Any]]] = field(default_factory=list)
+    bookings: list[list[dict[str, Any]]] = field(default_factory=list)
+    counters: list[dict[str, Any]] = field(default_factory=list)
+    added_email: str = "late.visitor@example.org"
+    added_phone: str = "+447400123456"
+
+    def run_and_snapshot(self) -> None:
+        """One run of the three pipelines; what it changed is recorded."""
+        sandbox = self.project.sandbox
+        before = sandbox.counters()
+        self.project.run(*ALL_PIPELINES).check()
+        after = sandbox.counters()
+        self.counters.append({api: _delta(before[api], after[api]) for api in after})
+        self.contacts.append(ghl_contacts(sandbox))
+        self.customers.append(popin_customers(sandbox))
+        self.bookings.append(list(sandbox.records("popin", "bookings")))
+
+    def play(self) -> History:
+        """Seed, run, run again, add a contact, run a third time."""
+        sandbox = self.project.sandbox
+        sandbox.reset()
+        small_sources(sandbox)
+        self.popl, self.wisepops = popl_people(sandbox), wisepops_people(sandbox)
+        self.run_and_snapshot()
+        self.run_and_snapshot()
+        sandbox.seed(
+            "wisepops",
+            contacts=1,
+            wisepop_id=34567,
+            fields={
+                "Email address": self.added_email,
+                "First name": "Late",
+                "Last name": "Visitor",
+                "Phone number": self.added_phone,
+            },
+        )
+        self.run_and_snapshot()
+        return self
+
+
+def _delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    routes = {
+        route: n - before["by_route"].get(route, 0)
+        for route, n in after["by_route"].items()
+        if n - before["by_route"].get(route, 0)
+    }
+    return {"requests": after["requests"] - before["requests"], "by_route": routes}

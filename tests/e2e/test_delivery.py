@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sandbox.control import SandboxClient
 from tests.e2e.harness import (
-    ALL_PIPELINES,
+    History,
     MeltanoProject,
     SourcePerson,
     duplicates,
-    ghl_contacts,
     mapping_config,
-    popin_customers,
     popin_key_of,
-    popl_people,
-    small_sources,
-    wisepops_people,
 )
 
 
@@ -36,19 +29,14 @@ class Delivered:
 
 
 @pytest.fixture(scope="module")
-def delivered(
-    meltano_installed: Path, sandbox_server: SandboxClient, tmp_path_factory: pytest.TempPathFactory
-) -> Delivered:
-    sandbox_server.reset()
-    small_sources(sandbox_server)
-    project = MeltanoProject(sandbox_server, tmp_path_factory.mktemp("delivery"))
-    project.run(*ALL_PIPELINES).check()
+def delivered(history: History) -> Delivered:
+    """The first run of the three pipelines over small sources."""
     return Delivered(
-        popl=popl_people(sandbox_server),
-        wisepops=wisepops_people(sandbox_server),
-        contacts=ghl_contacts(sandbox_server),
-        customers=popin_customers(sandbox_server),
-        project=project,
+        popl=history.popl,
+        wisepops=history.wisepops,
+        contacts=history.contacts[0],
+        customers=history.customers[0],
+        project=history.project,
     )
 
 
