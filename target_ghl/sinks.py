@@ -223,6 +223,7 @@ class ContactsSink(ApiBatchSink):
             try:
                 created = post()
             except AmbiguousWrite:
+                self.run.client.settle()
                 if self._found(namespace, key, find):
                     return
                 continue

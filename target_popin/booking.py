@@ -5,15 +5,14 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from leadkit.writer import Reject
-from target_popin.client import PopinClient
+from leadkit.writer import ApiClient, Reject
 from target_popin.slots import SlotBook, SlotsUnreadable, parse_availability
 
 
 class Slots:
     """The run's view of Popin's free slots, shared by every sink and thread."""
 
-    def __init__(self, client: PopinClient) -> None:
+    def __init__(self, client: ApiClient) -> None:
         self.client = client
         self.reads = 0
         self._book: SlotBook | None = None

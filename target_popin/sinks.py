@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from leadkit.writer import ApiBatchSink, Reject
+from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Reject
 from leadkit.writer.sink import TEST_STREAM
-from target_popin.client import OutcomeUnknown, PopinClient, popin_message, succeeded
+from target_popin.client import popin_message, succeeded
 from target_popin.mapping import CONTRACT, Lead, to_lead
 
 if TYPE_CHECKING:
@@ -35,9 +35,9 @@ class PopinSink(ApiBatchSink):
         return False
 
     @property
-    def client(self) -> PopinClient:
+    def client(self) -> ApiClient:
         """The run's Popin client."""
-        return cast("PopinClient", self.run.client)
+        return self.run.client
 
     def __init__(
         self,
@@ -90,8 +90,8 @@ class PopinSink(ApiBatchSink):
             return None
         ledger.put(CAPTURES, lead.key, {"state": PENDING})
         try:
-            response = self.client.write_once("capture", lead.body)
-        except OutcomeUnknown as exc:
+            response = self.client.request("POST", "capture", json=lead.body, retry_ambiguous=False)
+        except AmbiguousWrite as exc:
             raise Reject("capture outcome unknown", f"the answer was lost ({exc})") from exc
         except Exception:
             # Refused credentials, every try throttled or failed server-side, or a halted
@@ -129,10 +129,13 @@ class PopinSink(ApiBatchSink):
                 return
             ledger.put(BOOKINGS, lead.key, {"state": PENDING, "time": time})
             try:
-                response = self.client.write_once(
-                    "schedule", {"customer_id": customer_id, "time": time}
+                response = self.client.request(
+                    "POST",
+                    "schedule",
+                    json={"customer_id": customer_id, "time": time},
+                    retry_ambiguous=False,
                 )
-            except OutcomeUnknown as exc:
+            except AmbiguousWrite as exc:
                 raise Reject("schedule outcome unknown", f"the answer was lost ({exc})") from exc
             except Exception:
                 ledger.delete(BOOKINGS, lead.key)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import cast
 
 from singer_sdk import typing as th
 
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties, retry_policy
 from leadkit.urls import require_safe_url
-from leadkit.writer import ApiTarget
+from leadkit.writer import ApiClient, ApiTarget
 from leadkit.writer.settings import writer_properties
 from target_popin.booking import Slots
-from target_popin.client import AUTH_SETTINGS, PopinClient
+from target_popin.client import AUTH_SETTINGS
 from target_popin.mapping import is_calling_code
 from target_popin.sinks import PopinSink
 
@@ -105,10 +104,10 @@ class TargetPopin(ApiTarget):
         if int(config.get("max_concurrency") or 16) < 1:
             raise ConfigError("`max_concurrency` must be at least 1")
 
-    def build_client(self) -> PopinClient:
+    def build_client(self) -> ApiClient:
         """The run's Popin client: both credentials on every call."""
         config = self.config
-        return PopinClient(
+        return ApiClient(
             vendor="Popin",
             base_url=require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url"),
             headers={
@@ -119,12 +118,14 @@ class TargetPopin(ApiTarget):
             auth_setting=AUTH_SETTINGS,
             policy=retry_policy(dict(config)),
             timeout=float(config.get("request_timeout", 60)),
+            # Popin reports the failures it acted on as `status: 0`; a 5xx means not done.
+            server_errors_ambiguous=False,
         )
 
     @cached_property
     def popin_slots(self) -> Slots:
         """Free slots, read once per run and shared by every sink."""
-        return Slots(cast("PopinClient", self.writer_run.client))
+        return Slots(self.writer_run.client)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from leadkit.errors import QuotaExhausted, auth_failure, describe_response
 from leadkit.ratelimit import INTERVAL_HEADER, RateLimiter
@@ -37,7 +38,17 @@ class ApiUnavailable(FatalAPIError):
 
 class AmbiguousWrite(Exception):
     """A non-idempotent write failed in a way that may have applied it (timeout, cut
-    connection, 5xx): the caller reads back before trying again."""
+    connection, truncated answer, and 5xx where the vendor may act before failing)."""
+
+
+def never_sent(exc: Exception) -> bool:
+    """True when a connection failed before the request left, so repeating it is harmless."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(
+        cause.reason, (NewConnectionError, ConnectTimeoutError)
+    )
 
 
 class ApiClient:
@@ -59,6 +70,7 @@ class ApiClient:
         daily_remaining_header: str | None = None,
         forbidden_setting: str | None = None,
         pool_size: int = 64,
+        server_errors_ambiguous: bool = True,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -70,6 +82,8 @@ class ApiClient:
         self.limiter = limiter
         #: A header whose value 0 means the day's budget is spent (retrying cannot help).
         self.daily_remaining_header = daily_remaining_header
+        #: Whether a 5xx answer to a write may mean the write was applied anyway.
+        self.server_errors_ambiguous = server_errors_ambiguous
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
@@ -223,7 +237,7 @@ class ApiClient:
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
                 failure = type(exc).__name__
-                if not retry_ambiguous and not isinstance(exc, requests.ConnectTimeout):
+                if not retry_ambiguous and not never_sent(exc):
                     self._ambiguous(method, path, failure)
                 self._back_off(attempt, None, method, path, failure)
                 continue
@@ -257,7 +271,7 @@ class ApiClient:
                 continue
             if is_retriable_status(status):
                 failure = describe_response(self.vendor, response)
-                if not retry_ambiguous:
+                if not retry_ambiguous and self.server_errors_ambiguous:
                     self._ambiguous(method, path, f"HTTP {status}")
                 self._back_off(attempt, response, method, path, f"HTTP {status}")
                 continue
@@ -268,16 +282,15 @@ class ApiClient:
         )
 
     def _ambiguous(self, method: str, path: str, reason: str) -> None:
-        """Give the server one more timeout to finish what it may be doing, then hand over."""
+        """Hand a write in doubt back to the caller, who knows whether it can read back."""
         logger.warning(
-            "%s %s %s: %s; checking whether it was applied before retrying",
-            self.vendor,
-            method,
-            _route(path),
-            reason,
+            "%s %s %s: %s; it may have been applied", self.vendor, method, _route(path), reason
         )
-        time.sleep(min(self.timeout, self.policy.cap_seconds))
         raise AmbiguousWrite(f"{self.vendor} {method} {_route(path)}: {reason}")
+
+    def settle(self) -> None:
+        """Give the server one more timeout to finish a write in doubt before reading back."""
+        time.sleep(min(self.timeout, self.policy.cap_seconds))
 
     def _throttled(self, attempt: int, response: requests.Response, method: str, path: str) -> None:
         """Wait what Retry-After says, else the server's window, else back off."""
