@@ -60,6 +60,7 @@ class MeltanoProject:
     sandbox: SandboxClient
     home: Path
     state_dir: Path | None = None  # shared by several projects to model one remote backend
+    own_sys_dir: bool = False  # a private .meltano (for runs in parallel), plugins shared
     extra_env: dict[str, str] = field(default_factory=dict)
     runs: int = 0
 
@@ -102,8 +103,24 @@ class MeltanoProject:
         )
         for plugin in PLUGINS:
             env.update({f"{plugin}_{name}": value for name, value in FAST_RETRIES.items()})
+        if self.own_sys_dir:
+            env["MELTANO_SYS_DIR_ROOT"] = str(self.private_sys_dir())
         env.update(self.extra_env)
         return env
+
+    def private_sys_dir(self) -> Path:
+        """A .meltano of this project's own whose plugin folders link to the installed ones.
+
+        Meltano writes each plugin's config and catalog under `.meltano/run/<plugin>/`, so
+        two runs of one plugin at once in one project overwrite each other's files.
+        """
+        sys_dir = self.home / "meltano-sys"
+        for kind in ("extractors", "loaders", "mappers"):
+            link = sys_dir / kind
+            if not link.exists():
+                sys_dir.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+        return sys_dir
 
     def command(self, *blocks: str, state_id_suffix: str | None = None) -> list[str]:
         """The `meltano run` command line for these blocks."""
