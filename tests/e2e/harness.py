@@ -60,7 +60,7 @@ class MeltanoProject:
     sandbox: SandboxClient
     home: Path
     state_dir: Path | None = None  # shared by several projects to model one remote backend
-    own_sys_dir: bool = False  # a private .meltano (for runs in parallel), plugins shared
+    own_sys_dir: bool = True  # a private .meltano (runs in parallel), plugins shared
     extra_env: dict[str, str] = field(default_factory=dict)
     runs: int = 0
 

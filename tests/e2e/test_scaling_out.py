@@ -43,9 +43,7 @@ def tenants(
         for name, sandbox, size in zip(TENANTS, (sandbox_server, second), (30, 45), strict=True):
             small_sources(sandbox, contacts=size)
             home = tmp_path_factory.mktemp(name)
-            found.append(
-                Tenant(name, sandbox, MeltanoProject(sandbox, home, shared_state, own_sys_dir=True))
-            )
+            found.append(Tenant(name, sandbox, MeltanoProject(sandbox, home, shared_state)))
         yield found
 
 
