@@ -87,7 +87,6 @@ class MeltanoProject:
                 "MELTANO_DATABASE_URI": f"sqlite:///{self.home / 'meltano.db'}",
                 "MELTANO_CLI_LOG_LEVEL": "info",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "MELTANO_DISABLE_VERSION_CHECK": "true",
                 "NO_COLOR": "1",
                 "TAP_POPL_API_URL": self.sandbox.api_url("popl"),
                 "TAP_WISEPOPS_API_URL": self.sandbox.api_url("wisepops"),
