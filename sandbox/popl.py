@@ -273,14 +273,8 @@ class PoplApi(VendorApi):
         "start_time_inclusive": False,
     }
 
-    def reset(self, seed: int | None = None) -> None:
-        """Seeded data, and the sorted index over it."""
-        super().reset(seed)
-        self._reindex()
-
-    def load(self, data: dict[str, Any]) -> None:
-        """Restore a saved store and rebuild the index."""
-        super().load(data)
+    def restored(self) -> None:
+        """Rebuild the sorted index over the new store."""
         self._reindex()
 
     def _reindex(self) -> None:

@@ -71,6 +71,7 @@ class VendorApi(abc.ABC):
         self.latency_ms = self.base_latency_ms
         self.counters = Counters()
         self.store: dict[str, Any] = self.initial_store()
+        self.restored()
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change behaviour switches; refuse names the API does not have."""
@@ -93,6 +94,11 @@ class VendorApi(abc.ABC):
         self.store = data["store"]
         self.settings.update(data.get("settings", {}))
         self.keys = set(data.get("keys", self.default_keys))
+        self.restored()
+
+    def restored(self) -> None:
+        """Called once the store was replaced (reset or load): rebuild derived indexes."""
+        return  # most emulators derive nothing from their store
 
     def inspect(self, kind: str) -> Any:
         """Records of one kind held by the emulator (what a destination now contains)."""

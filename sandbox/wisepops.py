@@ -194,14 +194,8 @@ class WisepopsApi(VendorApi):
         "api_access": True,
     }
 
-    def reset(self, seed: int | None = None) -> None:
-        """Seeded data, a fresh call budget and the sorted index."""
-        super().reset(seed)
-        self._reindex()
-
-    def load(self, data: dict[str, Any]) -> None:
-        """Restore a saved store and rebuild the index."""
-        super().load(data)
+    def restored(self) -> None:
+        """Rebuild the sorted index over the new store."""
         self._reindex()
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
