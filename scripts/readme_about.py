@@ -30,11 +30,11 @@ def render(readme: str) -> str:
     """README text with every marked table replaced by the connector's current one."""
     for name in CONNECTORS:
         pattern = re.compile(
-            rf"(<!-- about:{name}:start -->\n).*?(\n<!-- about:{name}:end -->)", re.DOTALL
+            rf"(<!-- about:{name}:start -->\n).*?(<!-- about:{name}:end -->)", re.DOTALL
         )
         if pattern.search(readme):
             table = about_settings(name)
-            readme = pattern.sub(lambda m, t=table: f"{m.group(1)}{t}{m.group(2)}", readme)
+            readme = pattern.sub(lambda m, t=table: f"{m.group(1)}{t}\n{m.group(2)}", readme)
     return readme
 
 
