@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from singer_sdk import typing as th
 
 from leadkit.retry import RetryPolicy
@@ -37,6 +40,11 @@ def http_properties() -> list[th.Property]:
             description="Cap on any single wait, including one asked for by Retry-After.",
         ),
     ]
+
+
+def request_timeout(config: Mapping[str, Any]) -> float:
+    """`request_timeout` in seconds, as a float (JSON config files give Decimal)."""
+    return float(config.get("request_timeout") or 60)
 
 
 def retry_policy(config: dict) -> RetryPolicy:

@@ -15,7 +15,7 @@ from singer_sdk.streams import RESTStream
 
 from leadkit.errors import auth_failure, describe_response
 from leadkit.retry import RetryPolicy, is_retriable_status
-from leadkit.settings import retry_policy
+from leadkit.settings import request_timeout, retry_policy
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -52,7 +52,7 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
 
         A float: numbers read from a JSON config file arrive as Decimal.
         """
-        return float(self.config.get("request_timeout", 60))
+        return request_timeout(self.config)
 
     #: HTTP responses received by this stream in this run, retries included.
     api_calls: int = 0

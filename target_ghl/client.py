@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from leadkit.ratelimit import RateLimiter
-from leadkit.settings import retry_policy
+from leadkit.settings import request_timeout, retry_policy
 from leadkit.writer import ApiClient, Reject
 
 VENDOR = "GHL"
@@ -31,7 +31,7 @@ def build_api_client(config: Mapping[str, Any]) -> ApiClient:
         auth_setting="access_token",
         forbidden_setting="location_id",
         policy=retry_policy(dict(config)),
-        timeout=float(config.get("request_timeout") or 60),
+        timeout=request_timeout(config),
         limiter=RateLimiter(BURST_REQUESTS, BURST_WINDOW_SECONDS),
         daily_remaining_header=DAILY_REMAINING_HEADER,
     )

@@ -73,8 +73,6 @@ class TargetGHL(ApiTarget):
         require_safe_url(str(self.config.get("api_url") or ""), "api_url")
         if not str(self.config.get("location_id") or "").strip():
             raise ConfigError("`location_id` must not be empty")
-        if not str(self.config.get("access_token") or "").strip():
-            raise ConfigError("`access_token` must not be empty")
         if self.config.get("tags_mode", "add") not in TAGS_MODES:
             raise ConfigError("`tags_mode` must be `add` or `replace`")
         region = self.config.get("default_phone_region")
@@ -82,8 +80,6 @@ class TargetGHL(ApiTarget):
             raise ConfigError(
                 "`default_phone_region` must be an ISO 3166 alpha-2 region such as US or GB"
             )
-        if int(self.config.get("max_concurrency") or 16) < 1:
-            raise ConfigError("`max_concurrency` must be at least 1")
 
     def build_client(self) -> ApiClient:
         """The GHL-configured HTTP client."""

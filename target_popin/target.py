@@ -7,7 +7,7 @@ from functools import cached_property
 from singer_sdk import typing as th
 
 from leadkit.errors import ConfigError
-from leadkit.settings import http_properties, retry_policy
+from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget
 from leadkit.writer.settings import writer_properties
@@ -92,17 +92,12 @@ class TargetPopin(ApiTarget):
     def check_settings(self) -> None:
         """Refuse bad settings before any request."""
         config = self.config
-        for setting in self.secret_settings:
-            if not str(config.get(setting) or "").strip():
-                raise ConfigError(f"`{setting}` is required")
         require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
         if config.get("schedule", "none") not in SCHEDULES:
             raise ConfigError(f"`schedule` must be one of: {', '.join(SCHEDULES)}")
         code = config.get("default_country_code")
         if code not in (None, "") and not is_calling_code(code):
             raise ConfigError("`default_country_code` must be a calling code such as 91 or 44")
-        if int(config.get("max_concurrency") or 16) < 1:
-            raise ConfigError("`max_concurrency` must be at least 1")
 
     def build_client(self) -> ApiClient:
         """The run's Popin client: both credentials on every call."""
@@ -117,7 +112,7 @@ class TargetPopin(ApiTarget):
             },
             auth_setting=AUTH_SETTINGS,
             policy=retry_policy(dict(config)),
-            timeout=float(config.get("request_timeout", 60)),
+            timeout=request_timeout(config),
             # Popin reports the failures it acted on as `status: 0`; a 5xx means not done.
             server_errors_ambiguous=False,
         )

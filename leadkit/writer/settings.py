@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from singer_sdk import typing as th
+
+from leadkit.errors import ConfigError
+
+DEFAULT_MAX_CONCURRENCY = 16
+
+
+def max_concurrency(config: Mapping[str, Any]) -> int:
+    """The cap on requests in flight (`check_writer_settings` has refused values below 1)."""
+    value = config.get("max_concurrency")
+    return DEFAULT_MAX_CONCURRENCY if value is None else int(value)
+
+
+def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[str]) -> None:
+    """Refuse empty credentials and a concurrency cap below 1, before any request."""
+    for setting in secret_settings:
+        if not str(config.get(setting) or "").strip():
+            raise ConfigError(f"`{setting}` must not be empty")
+    if max_concurrency(config) < 1:
+        raise ConfigError("`max_concurrency` must be at least 1")
 
 
 def writer_properties() -> list[th.Property]:
@@ -11,7 +33,7 @@ def writer_properties() -> list[th.Property]:
         th.Property(
             "max_concurrency",
             th.IntegerType,
-            default=16,
+            default=DEFAULT_MAX_CONCURRENCY,
             description="Upper bound on requests in flight. Below it the pool sizes itself "
             "from the allowed rate and the observed latency.",
         ),

@@ -15,6 +15,7 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from leadkit.writer.outcome import Reject
+from leadkit.writer.settings import max_concurrency
 
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
@@ -107,7 +108,7 @@ class ApiBatchSink(BatchSink):
     @property
     def max_concurrency(self) -> int:
         """The cap on requests in flight."""
-        return max(1, int(self.config.get("max_concurrency") or 16))
+        return max(1, max_concurrency(self.config))
 
     # SDK hooks
 

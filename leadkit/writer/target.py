@@ -16,6 +16,7 @@ from leadkit import redact
 from leadkit.writer.client import ApiClient
 from leadkit.writer.ledger import Ledger
 from leadkit.writer.rejects import RejectFile
+from leadkit.writer.settings import check_writer_settings
 from leadkit.writer.summary import RunSummary
 
 
@@ -72,11 +73,13 @@ class ApiTarget(Target, abc.ABC):
         )
         redact.install(self.config.get(name) for name in self.secret_settings)
         if validate_config:
+            check_writer_settings(self.config, self.secret_settings)
             self.check_settings()
 
     @abc.abstractmethod
     def check_settings(self) -> None:
-        """Raise leadkit.errors.ConfigError for a bad setting; runs before any request."""
+        """Raise ConfigError for a bad connector setting; runs before any request, after the
+        shared checks (credentials present, `max_concurrency` at least 1)."""
 
     @abc.abstractmethod
     def build_client(self) -> ApiClient:
