@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from leadkit.emails import clean_email
 from leadkit.phones import to_e164
 from leadkit.writer import Reject
+from leadkit.writer.ledger import content_hash
 from target_ghl.contract import CONTRACT_FIELDS, TEXT_FIELDS
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: The birth-date formats UpsertContactDto documents, besides ISO.
 BIRTH_DATE = re.compile(r"^(\d{4}([/.\-_])\d{2}\2\d{2}|\d{2}([/.\-_])\d{2}\3\d{4})$")
 NO_CONTACT_POINT = "no valid email or phone"
@@ -63,20 +62,6 @@ class ContactWrite:
     def phone(self) -> str | None:
         """The E.164 phone sent, if any."""
         return self.fields.get("phone")
-
-
-def content_hash(value: Any) -> str:
-    """A stable SHA-256 of a JSON-able value."""
-    raw = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
-    return hashlib.sha256(raw).hexdigest()
-
-
-def clean_email(raw: object) -> str | None:
-    """Trimmed, lower-cased email, or None when it is not one."""
-    if not isinstance(raw, str):
-        return None
-    email = raw.strip().lower()
-    return email if EMAIL.match(email) and len(email) <= 254 else None
 
 
 def identity_of(record: dict[str, Any], region: str | None) -> str | None:

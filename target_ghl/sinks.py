@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
-from leadkit.writer.ledger import DONE, PENDING
+from leadkit.writer.ledger import DONE, PENDING, content_hash
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog, Unusable
 from target_ghl.normalise import (
     ContactWrite,
     Task,
-    content_hash,
     due_date,
     identity_of,
     normalise,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from leadkit.emails import is_email
 from leadkit.phones import split_calling_code
 from leadkit.writer.outcome import Reject
 
@@ -28,7 +29,6 @@ CONTRACT = frozenset(
         "schedule_at",
     }
 )
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CALLING_CODE = re.compile(r"^\+?[1-9]\d{0,2}$")
 
 
@@ -112,7 +112,7 @@ def to_lead(record: dict[str, Any], config: dict[str, Any]) -> Lead:
     body: dict[str, Any] = {"name": name, "mobile": mobile, "country": country}
     email = _text(record.get("email"))
     if email is not None:
-        if not _EMAIL.match(email):
+        if not is_email(email):
             raise Reject("invalid email")
         body["email"] = email
     group = _text(record.get("group")) or _text(config.get("group"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -11,6 +12,12 @@ from typing import Any
 
 PENDING = "pending"
 DONE = "done"
+
+
+def content_hash(value: Any) -> str:
+    """A stable SHA-256 of a JSON-able value: ledger keys of content, and record keys."""
+    raw = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha256(raw).hexdigest()
 
 
 class Ledger:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import abc
-import hashlib
-import json
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -14,6 +12,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
+from leadkit.writer.ledger import content_hash
 from leadkit.writer.outcome import Reject
 from leadkit.writer.settings import max_concurrency
 
@@ -81,8 +80,7 @@ class ApiBatchSink(BatchSink):
 
     def record_key(self, record: dict[str, Any]) -> str:
         """A few chars for logs, no PII: a short digest of the record."""
-        raw = json.dumps(record, sort_keys=True, default=str).encode()
-        return hashlib.sha256(raw).hexdigest()[:10]
+        return content_hash(record)[:10]
 
     def ordering_key(self, record: dict[str, Any]) -> str | None:
         """Records sharing a key are written in input order by one worker (None: any order)."""

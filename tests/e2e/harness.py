@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
+from leadkit.emails import clean_email
 from leadkit.phones import split_calling_code, to_e164
 from sandbox.control import SandboxClient
 from sandbox.wisepops import _is_phone_label as is_phone_label
 from tap_wisepops.streams import contact_key
-from target_ghl.normalise import clean_email
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = Path(os.environ.get("MELTANO_BIN", ROOT / ".venv" / "meltano" / "bin" / "meltano"))

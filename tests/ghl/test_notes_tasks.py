@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leadkit.writer import Ledger
+from leadkit.writer.ledger import content_hash
 from sandbox.control import SandboxClient
-from target_ghl.normalise import content_hash
 from target_ghl.sinks import CONTACTS, NOTES, TASKS
 from tests.ghl.conftest import RunTarget, contacts, messages
 
