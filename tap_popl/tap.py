@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from leadkit import redact
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
+from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_popl.client import DEFAULT_API_URL
 from tap_popl.streams import LeadsStream, parse_timestamp
@@ -23,49 +21,10 @@ AUTH_SCHEMES = ("raw", "bearer")
 STREAM_TYPES: tuple[type[Stream], ...] = (LeadsStream,)
 
 
-def refused(message: str) -> ConfigError:
-    """A config error the SDK's command line prints (it prints `errors`, not the message)."""
-    return ConfigError(message, errors=[message])
-
-
-def check_config(config: t.Mapping[str, t.Any]) -> None:
-    """Refuse a config that cannot work, before any request is sent."""
-    if not config.get("api_key"):
-        msg = "`api_key` is required: create one in Popl under Admin > API Keys"
-        raise refused(msg)
-    try:
-        require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
-    except ConfigError as exc:
-        raise refused(str(exc)) from exc
-    scheme = config.get("auth_scheme", "raw")
-    if scheme not in AUTH_SCHEMES:
-        msg = f"`auth_scheme` must be one of {', '.join(AUTH_SCHEMES)}"
-        raise refused(msg)
-    scopes = [name for name in SCOPE_SETTINGS if config.get(name) not in (None, [], "")]
-    if len(scopes) != 1:
-        given = ", ".join(f"`{s}`" for s in scopes) or "none"
-        msg = (
-            "set exactly one of `team_id`, `subteam_ids` or `member_ids` "
-            f"(the lead search takes one scope); given: {given}"
-        )
-        raise refused(msg)
-    if config.get("start_date"):
-        try:
-            parse_timestamp(str(config["start_date"]))
-        except ValueError as exc:
-            msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
-            raise refused(msg) from exc
-    lookback = config.get("lookback_window_minutes", 1440)
-    if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
-        msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
-        raise refused(msg)
-
-
-class TapPopl(Tap):
+class TapPopl(VendorTap):
     """Reads Popl event leads incrementally, with a lookback for leads that sync late."""
 
     name = "tap-popl"
-    message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",
@@ -132,16 +91,41 @@ class TapPopl(Tap):
         *http_properties(),
     ).to_dict()
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Mask the key in logs first, then refuse unusable settings with a clear message."""
-        redact.install([self._config.get("api_key")])
-        if raise_errors:
-            check_config(self._config)
-        return super()._validate_config(raise_errors=raise_errors)
-
     def discover_streams(self) -> list[Stream]:
         """One stream per documented endpoint."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @staticmethod
+    def check_settings(config: t.Mapping[str, t.Any]) -> None:
+        """Refuse a config that cannot work, before any request is sent."""
+        if not config.get("api_key"):
+            msg = "`api_key` is required: create one in Popl under Admin > API Keys"
+            raise ConfigError(msg)
+        require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+        scheme = config.get("auth_scheme", "raw")
+        if scheme not in AUTH_SCHEMES:
+            msg = f"`auth_scheme` must be one of {', '.join(AUTH_SCHEMES)}"
+            raise ConfigError(msg)
+        scopes = [name for name in SCOPE_SETTINGS if config.get(name) not in (None, [], "")]
+        if len(scopes) != 1:
+            given = ", ".join(f"`{s}`" for s in scopes) or "none"
+            msg = (
+                "set exactly one of `team_id`, `subteam_ids` or `member_ids` "
+                f"(the lead search takes one scope); given: {given}"
+            )
+            raise ConfigError(msg)
+        if config.get("start_date"):
+            try:
+                parse_timestamp(str(config["start_date"]))
+            except ValueError as exc:
+                msg = (
+                    "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
+                )
+                raise ConfigError(msg) from exc
+        lookback = config.get("lookback_window_minutes", 1440)
+        if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
+            msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
+            raise ConfigError(msg)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from leadkit import redact
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
+from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
 from tap_wisepops.pagination import parse_instant
@@ -20,12 +19,11 @@ DEFAULT_API_URL = "https://app.wisepops.com/api2"
 MAX_PAGE_SIZE = 1000
 
 
-class TapWisepops(Tap):
+class TapWisepops(VendorTap):
     """Reads contacts, popups and webhooks from the Wisepops api2."""
 
     name = "tap-wisepops"
     # Measured faster than the default writer (benchmarks/tap_wisepops.md).
-    message_writer_class = MsgSpecWriter
     config_jsonschema = th.PropertiesList(
         th.Property(
             "api_key",
@@ -70,45 +68,33 @@ class TapWisepops(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        redact.install([self.config.get("api_key")])
         self.call_budget = CallBudget(self.config.get("max_api_calls"))
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """The JSON-schema checks, then the ones a schema cannot express."""
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if errors:
-            return errors
-        try:
-            check_settings(self._config)
-        except ConfigError as exc:
-            if raise_errors:
-                raise
-            return [str(exc)]
-        return []
 
     def discover_streams(self) -> list[Stream]:
         """Contacts, popups and hooks."""
         return [ContactsStream(self), WisepopsListStream(self), HooksStream(self)]
 
-
-def check_settings(config: t.Mapping[str, t.Any]) -> None:
-    """Refuse a configuration that would fail or leak; runs before any request."""
-    key = config.get("api_key")
-    if not isinstance(key, str) or not key.strip():
-        raise ConfigError("`api_key` is required: the website's Wisepops API key")
-    require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
-    page_size = config.get("page_size", MAX_PAGE_SIZE)
-    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ConfigError(f"`page_size` must be an integer from 1 to {MAX_PAGE_SIZE}")
-    start_date = config.get("start_date")
-    if start_date is not None:
-        try:
-            parse_instant(str(start_date))
-        except ValueError:
-            raise ConfigError("`start_date` must be an ISO-8601 date-time") from None
-    limit = config.get("max_api_calls")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ConfigError("`max_api_calls` must be a whole number of at least 1")
-    ids = config.get("wisepop_ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
-        raise ConfigError("`wisepop_ids` must be a list of popup ids (integers)")
+    @staticmethod
+    def check_settings(config: t.Mapping[str, t.Any]) -> None:
+        """Refuse a configuration that would fail or leak; runs before any request."""
+        key = config.get("api_key")
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError("`api_key` is required: the website's Wisepops API key")
+        require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
+        page_size = config.get("page_size", MAX_PAGE_SIZE)
+        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ConfigError(f"`page_size` must be an integer from 1 to {MAX_PAGE_SIZE}")
+        start_date = config.get("start_date")
+        if start_date is not None:
+            try:
+                parse_instant(str(start_date))
+            except ValueError:
+                raise ConfigError("`start_date` must be an ISO-8601 date-time") from None
+        limit = config.get("max_api_calls")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ConfigError("`max_api_calls` must be a whole number of at least 1")
+        ids = config.get("wisepop_ids")
+        if ids is not None and (
+            not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)
+        ):
+            raise ConfigError("`wisepop_ids` must be a list of popup ids (integers)")
