@@ -54,12 +54,13 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         """
         return request_timeout(self.config)
 
-    #: HTTP responses received by this stream in this run, retries included.
-    api_calls: int = 0
+    @property
+    def url_base(self) -> str:
+        """The configured `api_url` (checked once, when the tap started)."""
+        return str(self.config["api_url"]).rstrip("/")
 
     def validate_response(self, response: requests.Response) -> None:
         """Classify a response: fatal auth error, retriable, fatal, or good JSON."""
-        self.api_calls += 1
         status = response.status_code
         if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
             raise auth_failure(self.vendor, response, self.auth_setting)

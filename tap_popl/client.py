@@ -11,7 +11,6 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
 from leadkit.tapstream import VendorRESTStream, json_body
-from leadkit.urls import require_safe_url
 
 DEFAULT_API_URL = "https://api.popl.co/api/pub/v2"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -38,11 +37,6 @@ class PoplStream(VendorRESTStream["str | None"]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     #: `schemas/<stream name>.json`.
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
-
-    @property
-    def url_base(self) -> str:
-        """The configured API root (checked for https at startup)."""
-        return require_safe_url(str(self.config.get("api_url", DEFAULT_API_URL)), "api_url")
 
     @property
     def http_headers(self) -> dict[str, str]:

@@ -54,11 +54,6 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     stopped_by_budget: bool = False
 
     @property
-    def url_base(self) -> str:
-        """The configured api2 base URL (checked when the tap starts)."""
-        return str(self.config["api_url"]).rstrip("/")
-
-    @property
     def http_headers(self) -> dict[str, str]:
         """The documented header, literally: the key in double quotes."""
         return {
