@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -212,6 +212,7 @@ class ApiClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         retry_ambiguous: bool = True,
+        on_send: Callable[[], None] | None = None,
     ) -> requests.Response:
         """Send with pacing and retries; return 2xx or a non-retriable 4xx for the caller.
 
@@ -219,6 +220,8 @@ class ApiClient:
         ApiUnavailable when every try failed. With `retry_ambiguous=False` (writes that are
         not idempotent) a failure that may have been applied raises AmbiguousWrite instead
         of being retried blindly; a 429 is still retried (it was refused, not applied).
+        `on_send` runs on every try just before the request leaves, after pacing and the
+        in-flight slot: the moment from which a write may have been applied.
         """
         failure = "no attempt"
         for attempt in range(1, self.policy.max_tries + 1):
@@ -230,6 +233,8 @@ class ApiClient:
                     if self.limiter is not None:
                         self.limiter.acquire()
                         self._check_halted()
+                    if on_send is not None:
+                        on_send()
                     started = time.monotonic()
                     response = self.session.request(
                         method, self.url(path), json=json, params=params, timeout=self.timeout
