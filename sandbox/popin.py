@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import json
 import random
 import re
@@ -85,6 +87,17 @@ class PopinApi(VendorApi):
         "agents": [210, 211],
         # Where `native: false` join links point (the seller's dashboard setting).
         "dashboard_join_url": "https://calls.example-seller.com/join",
+        # The docs do not say how fresh /slots is. Harsh: booked and taken slots stay listed
+        # (a stale listing), and booking one is refused as not available.
+        "booked_slots_listed": False,
+        # Listed slots that refuse every booking, as if the seller's calendar were busy
+        # elsewhere: the earliest listed slot, and/or a seeded share of all slots (0 to 1).
+        "refuse_first_slot": False,
+        "refused_slot_rate": 0.0,
+        # Popin acts on a request at once but answers only after this delay (a slow vendor
+        # whose work is done even when the client gives up; the sandbox-wide latency instead
+        # delays before the request is read).
+        "answer_delay_ms": 0,
     }
 
     # --- data -------------------------------------------------------------------------
@@ -96,6 +109,7 @@ class PopinApi(VendorApi):
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change switches; slot settings lay out the free slots again (bookings stay)."""
+        _check_refusals(changes)
         if "timezone" in changes:
             try:
                 ZoneInfo(str(changes["timezone"]))
@@ -105,7 +119,8 @@ class PopinApi(VendorApi):
         if SLOT_SETTINGS & set(changes):
             kept = [s for s in self.store["slots"] if s["state"] != "free"]
             self.store["slots"] = self._generate_slots(kept)
-            self._availability = None
+        # Several settings change what /slots lists.
+        self._availability = None
         return settings
 
     def _zone(self) -> ZoneInfo:
@@ -184,6 +199,26 @@ class PopinApi(VendorApi):
         now = datetime.now(timezone.utc).isoformat()
         return [s for s in self.store["slots"] if s["state"] == "free" and s["start"] > now]
 
+    def _listed_slots(self) -> list[dict[str, Any]]:
+        """What /slots shows: the free slots, or every future slot when the listing is stale."""
+        if not self.settings["booked_slots_listed"]:
+            return self._free_slots()
+        now = datetime.now(timezone.utc).isoformat()
+        return [s for s in self.store["slots"] if s["start"] > now]
+
+    def _refuses(self, slot: dict[str, Any]) -> bool:
+        """Whether this free slot refuses every booking (see the refusal settings)."""
+        if self.settings["refuse_first_slot"]:
+            listed = self._listed_slots()
+            if listed and listed[0]["time"] == slot["time"]:
+                return True
+        rate = float(self.settings["refused_slot_rate"])
+        if not rate:
+            return False
+        # Seeded per slot, so that the same slot answers the same way every time.
+        digest = hashlib.sha256(f"{self.seed}:{slot['time']}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
     # --- HTTP -------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
@@ -208,9 +243,13 @@ class PopinApi(VendorApi):
                 return JSONResponse({"status": 0, "message": "Unauthenticated."}, status_code=401)
             try:
                 body = await _json_object(request) if request.method == "POST" else {}
-                return JSONResponse(handler(body))
+                response = JSONResponse(handler(body))
             except _Refused as exc:
-                return _failure(exc)
+                response = _failure(exc)
+            delay = float(self.settings["answer_delay_ms"])
+            if delay > 0:
+                await asyncio.sleep(delay / 1000)
+            return response
 
         return endpoint
 
@@ -276,9 +315,9 @@ class PopinApi(VendorApi):
         now = datetime.now(timezone.utc).isoformat()
         if self._availability is not None and now < self._availability[0]:
             return self._availability[1]
-        free = self._free_slots()
+        listed = self._listed_slots()
         availability: list[dict[str, Any]] = []
-        for slot in free:
+        for slot in listed:
             date, clock = slot["time"][:16], slot["time"][17:]
             if not availability or availability[-1]["date"] != date:
                 availability.append({"date": date, "slots": []})
@@ -289,7 +328,7 @@ class PopinApi(VendorApi):
             "timezone": self.settings["timezone"],
         }
         # Valid until the earliest listed slot starts (it then stops being offered).
-        self._availability = (free[0]["start"] if free else "9999", answer)
+        self._availability = (listed[0]["start"] if listed else "9999", answer)
         return answer
 
     def load(self, data: dict[str, Any]) -> None:
@@ -311,7 +350,7 @@ class PopinApi(VendorApi):
         if any(b["customer_id"] == customer_id for b in self.store["bookings"]):
             raise _Refused("A call is already scheduled for this customer.")
         slot = next((s for s in self._free_slots() if s["time"] == time), None)
-        if slot is None:
+        if slot is None or self._refuses(slot):
             raise _Refused("The selected slot is not available.")
         slot["state"], slot["customer_id"] = "booked", customer_id
         self._availability = None
@@ -319,6 +358,17 @@ class PopinApi(VendorApi):
             {"customer_id": customer_id, "time": time, "start": slot["start"]}
         )
         return {"status": 1, "message": "Call scheduled successfully"}
+
+
+def _check_refusals(changes: dict[str, Any]) -> None:
+    """Refuse slot-refusal and delay settings of the wrong type or range."""
+    for name in ("booked_slots_listed", "refuse_first_slot"):
+        if name in changes and not isinstance(changes[name], bool):
+            raise SandboxError(f"{name} must be true or false")
+    for name, top in (("refused_slot_rate", 1.0), ("answer_delay_ms", 600_000.0)):
+        value = changes.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
+            raise SandboxError(f"{name} must be a number from 0 to {top:g}")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

@@ -379,3 +379,129 @@ def test_taking_a_slot_when_none_is_free_is_a_control_error(sandbox: SandboxClie
     sandbox.settings("popin", free_slots=0)
     with pytest.raises(RuntimeError, match="no such free slot"):
         sandbox.action("popin", "take_slot")
+
+
+# --- harsher variants (settings) -------------------------------------------------------
+
+
+def schedule(sandbox: SandboxClient, customer_id: str, time: str) -> dict[str, Any]:
+    body = {"customer_id": customer_id, "time": time}
+    return dict(call(sandbox, "POST", "schedule", body).json())
+
+
+def test_booked_and_taken_slots_stay_listed_when_the_listing_is_stale(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.settings("popin", booked_slots_listed=True)
+    customer_id = capture(sandbox).json()["customer_id"]
+    first, second = free_times(sandbox)[:2]
+    assert schedule(sandbox, customer_id, first)["status"] == 1
+    assert sandbox.action("popin", "take_slot")["time"] == second
+    assert free_times(sandbox)[:2] == [first, second]
+
+
+def test_a_booked_slot_still_listed_is_refused_to_another_customer(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.settings("popin", booked_slots_listed=True)
+    first = capture(sandbox).json()["customer_id"]
+    second = capture(sandbox, mobile="9544510896").json()["customer_id"]
+    time = free_times(sandbox)[0]
+    schedule(sandbox, first, time)
+    assert schedule(sandbox, second, time) == {
+        "status": 0,
+        "message": "The selected slot is not available.",
+    }
+    assert [b["customer_id"] for b in sandbox.records("popin", "bookings")] == [first]
+
+
+def test_the_first_listed_slot_can_refuse_every_booking_and_stay_listed(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.settings("popin", refuse_first_slot=True)
+    customer_id = capture(sandbox).json()["customer_id"]
+    first, second = free_times(sandbox)[:2]
+    assert schedule(sandbox, customer_id, first)["status"] == 0
+    assert free_times(sandbox)[0] == first
+    assert schedule(sandbox, customer_id, second)["status"] == 1
+
+
+def test_a_share_of_slots_refuses_every_booking_and_stays_listed(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.settings("popin", refused_slot_rate=0.5)
+    times = free_times(sandbox)[:40]
+    refused = []
+    for index, time in enumerate(times):
+        customer_id = capture(sandbox, mobile=f"95445109{index:02d}").json()["customer_id"]
+        if schedule(sandbox, customer_id, time)["status"] == 0:
+            refused.append(time)
+    assert 8 <= len(refused) <= 32
+    listed = set(free_times(sandbox))
+    assert set(refused) <= listed
+    assert not (set(times) - set(refused)) & listed
+
+
+def test_the_refused_share_is_the_same_slots_for_the_same_seed(sandbox: SandboxClient) -> None:
+    def refusals() -> list[bool]:
+        sandbox.reset(apis=["popin"])
+        sandbox.settings("popin", refused_slot_rate=0.3)
+        outcome = []
+        for index, time in enumerate(free_times(sandbox)[:12]):
+            customer_id = capture(sandbox, mobile=f"95445109{index:02d}").json()["customer_id"]
+            outcome.append(schedule(sandbox, customer_id, time)["status"] == 0)
+        return outcome
+
+    first = refusals()
+    assert refusals() == first
+    assert any(first)
+
+
+def test_a_refused_slot_rate_of_one_refuses_every_slot(sandbox: SandboxClient) -> None:
+    sandbox.settings("popin", refused_slot_rate=1.0, free_slots=5)
+    customer_id = capture(sandbox).json()["customer_id"]
+    assert [schedule(sandbox, customer_id, t)["status"] for t in free_times(sandbox)] == [0] * 5
+    assert sandbox.records("popin", "bookings") == []
+
+
+def test_by_default_no_slot_refuses_and_booked_slots_leave_the_listing(
+    sandbox: SandboxClient,
+) -> None:
+    settings = sandbox.settings("popin")
+    assert (settings["booked_slots_listed"], settings["refuse_first_slot"]) == (False, False)
+    assert (settings["refused_slot_rate"], settings["answer_delay_ms"]) == (0.0, 0)
+    customer_id = capture(sandbox).json()["customer_id"]
+    first = free_times(sandbox)[0]
+    assert schedule(sandbox, customer_id, first)["status"] == 1
+    assert first not in free_times(sandbox)
+
+
+def test_a_slow_answer_comes_after_popin_acted(sandbox: SandboxClient) -> None:
+    sandbox.settings("popin", answer_delay_ms=1500)
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sandbox.api_url('popin')}/capture",
+            json={"name": "Vijith", "mobile": INDIAN_MOBILE},
+            headers=HEADERS,
+            timeout=0.5,
+        )
+    # The client gave up, but the customer exists.
+    assert [c["mobile"] for c in sandbox.records("popin", "customers")] == [INDIAN_MOBILE]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"refused_slot_rate": 1.5},
+        {"refused_slot_rate": "half"},
+        {"refuse_first_slot": "yes"},
+        {"booked_slots_listed": 1},
+        {"answer_delay_ms": -1},
+    ],
+    ids=["rate-above-1", "rate-not-number", "first-not-bool", "listed-not-bool", "delay-negative"],
+)
+def test_malformed_refusal_settings_are_a_control_error(
+    sandbox: SandboxClient, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(RuntimeError, match=next(iter(changes))):
+        sandbox.settings("popin", **changes)
