@@ -15,6 +15,7 @@ import hmac
 import json
 import random
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -55,6 +56,10 @@ QUESTIONS = (
     (3, "Interested in", ("Lead capture", "CRM sync", "Digital cards")),
 )
 DEFAULT_LEAD_COUNT = 400
+# Capture times as a broken client or import might send them; the server still sorts the
+# lead by its true capture time.
+MALFORMED_CAPTURE_VALUES = ("not-a-date", "2025-13-45T99:00:00Z", 1744686000, "15/04/2025 03:00")
+ANCHOR_POLICIES = ("refuse", "skip")
 DEFAULT_PENDING_COUNT = 5
 
 SCOPES = ("teamId", "subteamIds", "assignedMemberIds")
@@ -117,6 +122,17 @@ def _int_list(value: object, field: str) -> list[int]:
 def _public(lead: dict[str, Any]) -> dict[str, Any]:
     """The lead as the API shows it: sandbox bookkeeping (`_…` keys) removed."""
     return {k: v for k, v in lead.items() if not k.startswith("_")}
+
+
+def _digest(lead_id: str) -> int:
+    return int(hashlib.sha256(lead_id.encode()).hexdigest()[:12], 16)
+
+
+def _optional_number(value: object, name: str, minimum: float) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise SandboxError(f"{name} must be null or a number >= {minimum:g}")
 
 
 def _sort_key(lead: dict[str, Any]) -> tuple[str, str]:
@@ -271,11 +287,56 @@ class PoplApi(VendorApi):
         # Whether `startTime` matches a lead captured exactly then. The docs don't say;
         # strict is the harsher guess.
         "start_time_inclusive": False,
+        # Cursor lifetime is undocumented. Harsh guess: a cursor dies after 15 minutes.
+        # Null settings switch a rule off; `cursor_refusals` bounds how many refusals the
+        # rules serve in all (null: no bound), and counts down as they are served.
+        "cursor_ttl_seconds": 900,
+        "cursor_max_uses": None,
+        "cursor_expire_at_page": None,
+        "cursor_refusals": None,
+        "cursor_refusal_status": 400,
+        "cursor_refusal_message": "Cursor expired. Start a new search.",
+        # A cursor whose last lead was deleted: `refuse` (400, harsh) or `skip` (go on
+        # after where it was).
+        "deleted_anchor": "refuse",
+        # Every k-th lead (by a hash of its id; 0: none) is sent with a junk capture time.
+        "malformed_capture_every": 0,
+        "malformed_capture_values": list(MALFORMED_CAPTURE_VALUES),
     }
 
     def restored(self) -> None:
-        """Rebuild the sorted index over the new store."""
+        """Rebuild the sorted index over the new store; forget cursor uses."""
+        self.store.setdefault("deleted", [])
+        self._cursor_uses: dict[str, int] = {}
+        self._cursors_issued = 0
         self._reindex()
+
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Check the types of the fault-like settings before taking them."""
+        for name in ("cursor_ttl_seconds", "cursor_max_uses", "cursor_refusals"):
+            _optional_number(changes.get(name), name, 0)
+        _optional_number(changes.get("cursor_expire_at_page"), "cursor_expire_at_page", 2)
+        status = changes.get("cursor_refusal_status", 400)
+        if not isinstance(status, int) or not 400 <= status < 500 or status in (401, 403, 429):
+            raise SandboxError("cursor_refusal_status must be a 4xx other than 401, 403, 429")
+        if changes.get("deleted_anchor", "refuse") not in ANCHOR_POLICIES:
+            raise SandboxError(f"deleted_anchor must be one of {', '.join(ANCHOR_POLICIES)}")
+        _optional_number(changes.get("malformed_capture_every", 0), "malformed_capture_every", 0)
+        if not changes.get("malformed_capture_values", MALFORMED_CAPTURE_VALUES):
+            raise SandboxError("malformed_capture_values must be a non-empty list")
+        return super().update_settings(changes)
+
+    def _present(self, lead: dict[str, Any]) -> dict[str, Any]:
+        """The lead as the API sends it: bookkeeping removed, capture time maybe mangled."""
+        public = _public(lead)
+        shown = lead.get("_captureAsSent", lead["systemFields"]["captureDatetime"])
+        every = int(self.settings["malformed_capture_every"] or 0)
+        if every and _digest(lead["leadId"]) % every == 0:
+            values = self.settings["malformed_capture_values"]
+            shown = values[_digest(lead["leadId"]) // every % len(values)]
+        if shown != lead["systemFields"]["captureDatetime"]:
+            public["systemFields"] = {**public["systemFields"], "captureDatetime": shown}
+        return public
 
     def _reindex(self) -> None:
         self.store["leads"].sort(key=_sort_key)
@@ -346,7 +407,8 @@ class PoplApi(VendorApi):
         """Add leads. Spec keys:
 
         `leads`: list of flat overrides (captured_at, person, email, first_name, last_name,
-        phone, note, lead_source, member_id, campaign_id, tags, default, leadId, systemFields);
+        phone, note, lead_source, member_id, campaign_id, tags, default, leadId, systemFields,
+        capture_sent_as: the capture time the API sends instead of the true one);
         `count` generated leads from `start` every `interval_seconds` (`tie_every` k: every
         k-th lead shares the previous capture time); `pending`: captured offline, not synced;
         `replace`: drop existing leads first.
@@ -369,6 +431,8 @@ class PoplApi(VendorApi):
         for override in spec.get("leads", []):
             override = dict(override)
             captured = override.pop("captured_at", None)
+            if "capture_sent_as" in override:
+                override["_captureAsSent"] = override.pop("capture_sent_as")
             moment = (
                 datetime.fromisoformat(captured.replace("Z", "+00:00"))
                 if captured
@@ -419,12 +483,13 @@ class PoplApi(VendorApi):
         return super().inspect(kind)
 
     def action(self, name: str, body: dict[str, Any]) -> Any:
-        """`late_lead`, `capture_offline`, `sync` and `edit_lead`."""
+        """`late_lead`, `capture_offline`, `sync`, `edit_lead` and `delete_lead`."""
         actions: dict[str, Callable[[dict[str, Any]], Any]] = {
             "late_lead": self._late_lead,
             "capture_offline": self._capture_offline,
             "sync": self._sync,
             "edit_lead": self._edit_lead,
+            "delete_lead": self._delete_lead,
         }
         if name not in actions:
             return super().action(name, body)
@@ -480,6 +545,16 @@ class PoplApi(VendorApi):
         if "tags" in body:
             lead["tags"] = body["tags"]
         return _public(lead)
+
+    def _delete_lead(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A rep deletes a lead: it leaves the search, even mid-way through someone's paging."""
+        lead = self._by_id.get(str(body.get("leadId")))
+        if lead is None:
+            raise SandboxError("no such visible lead")
+        self.store["leads"].remove(lead)
+        self.store["deleted"].append(lead["leadId"])
+        self._reindex()
+        return {"deleted": lead["leadId"]}
 
     # HTTP
 
@@ -537,7 +612,7 @@ class PoplApi(VendorApi):
             for other in self.store["leads"]
             if email and other is not lead and other["systemFields"]["email"] == email
         ]
-        return {**_public(lead), "duplicatedConnections": duplicates}
+        return {**self._present(lead), "duplicatedConnections": duplicates}
 
     @staticmethod
     def _may_see(principal: dict[str, Any], lead: dict[str, Any]) -> bool:
@@ -548,7 +623,7 @@ class PoplApi(VendorApi):
         members = self._scope_members(principal, query.filters)
         leads = self.store["leads"]
         ascending = query.ascending
-        position = self._decode_cursor(query) if query.cursor else None
+        position, page_number = self._decode_cursor(query) if query.cursor else (None, 1)
         if ascending:
             index = self._first_index(query.start_key, position)
             indices: Iterator[int] = iter(range(index, len(leads)))
@@ -570,8 +645,8 @@ class PoplApi(VendorApi):
                 more = True
                 break
             page.append(lead)
-        cursor = self._encode_cursor(query, _sort_key(page[-1])) if more else None
-        return {"leads": [_public(lead) for lead in page], "nextCursor": cursor}
+        cursor = self._encode_cursor(query, _sort_key(page[-1]), page_number + 1) if more else None
+        return {"leads": [self._present(lead) for lead in page], "nextCursor": cursor}
 
     def _first_index(self, start_key: str | None, position: tuple[str, str] | None) -> int:
         index = bisect.bisect_left(self._keys, (start_key, "")) if start_key else 0
@@ -612,12 +687,47 @@ class PoplApi(VendorApi):
 
     # Cursors: opaque, signed, and bound to the query they came from.
 
-    def _encode_cursor(self, query: _SearchQuery, position: tuple[str, str]) -> str:
-        payload = json.dumps({"p": list(position), "q": query.fingerprint}).encode()
+    def _encode_cursor(self, query: _SearchQuery, position: tuple[str, str], page: int) -> str:
+        # Issue time and a serial make every cursor unique, so uses are counted per cursor.
+        self._cursors_issued += 1
+        payload = json.dumps(
+            {
+                "p": list(position),
+                "q": query.fingerprint,
+                "n": page,
+                "t": time.time(),
+                "s": self._cursors_issued,
+            }
+        ).encode()
         signature = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()[:24]
         return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + signature
 
-    def _decode_cursor(self, query: _SearchQuery) -> tuple[str, str]:
+    def _decode_cursor(self, query: _SearchQuery) -> tuple[tuple[str, str], int]:
+        """The position after which the page starts, and its page number; 4xx if refused."""
+        data = self._verify_cursor(query)
+        self._refuse_expired(str(query.cursor), int(data["n"]), float(data["t"]))
+        ts, lead_id = data["p"]
+        if lead_id in self.store["deleted"] and self.settings["deleted_anchor"] == "refuse":
+            raise _bad("Cursor is no longer valid: its position was deleted. Start a new search.")
+        return (str(ts), str(lead_id)), int(data["n"])
+
+    def _refuse_expired(self, cursor: str, page: int, issued: float) -> None:
+        settings = self.settings
+        uses = self._cursor_uses[cursor] = self._cursor_uses.get(cursor, 0) + 1
+        ttl, max_uses = settings["cursor_ttl_seconds"], settings["cursor_max_uses"]
+        expired = (
+            (ttl is not None and time.time() - issued > float(ttl))
+            or (max_uses is not None and uses > int(max_uses))
+            or page == settings["cursor_expire_at_page"]
+        )
+        budget = settings["cursor_refusals"]
+        if not expired or budget == 0:
+            return
+        if budget is not None:
+            settings["cursor_refusals"] = int(budget) - 1
+        raise PoplError(int(settings["cursor_refusal_status"]), settings["cursor_refusal_message"])
+
+    def _verify_cursor(self, query: _SearchQuery) -> dict[str, Any]:
         cursor = query.cursor
         try:
             encoded, signature = str(cursor).split(".")
@@ -627,11 +737,10 @@ class PoplApi(VendorApi):
         expected = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()[:24]
         if not hmac.compare_digest(signature, expected):
             raise _bad("Invalid cursor")
-        data = json.loads(payload)
+        data: dict[str, Any] = json.loads(payload)
         if data["q"] != query.fingerprint:
             raise _bad("Cursor does not belong to this search")
-        ts, lead_id = data["p"]
-        return (str(ts), str(lead_id))
+        return data
 
 
 def _past_the_window(query: _SearchQuery, lead: dict[str, Any], ascending: bool) -> bool:

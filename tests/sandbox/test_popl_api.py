@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -386,3 +387,213 @@ def test_seed_with_replace_serves_only_the_new_leads(sandbox: SandboxClient) -> 
     added = sandbox.seed("popl", replace=True, count=12, tie_every=6)["leadIds"]
     leads = all_leads(sandbox, {"filters": {"teamId": TEAM_ID}, "sort": ASC})
     assert sorted(lead["leadId"] for lead in leads) == sorted(added)
+
+
+# Malformed capture times
+
+
+def test_lead_can_be_sent_with_a_junk_capture_time(sandbox: SandboxClient) -> None:
+    (lead_id,) = sandbox.seed(
+        "popl", leads=[{"captured_at": "2026-02-01T10:00:00Z", "capture_sent_as": "not-a-date"}]
+    )["leadIds"]
+    body = {"filters": {"teamId": TEAM_ID, "startTime": "2026-01-01T00:00:00Z"}, "sort": ASC}
+    (lead,) = search(sandbox, body).json()["data"]["leads"]
+    assert lead["leadId"] == lead_id
+    assert captured(lead) == "not-a-date"
+
+
+def test_junk_capture_times_are_still_sorted_by_the_true_time(sandbox: SandboxClient) -> None:
+    early, junk, late = sandbox.seed(
+        "popl",
+        leads=[
+            {"captured_at": "2026-02-01T10:00:00Z"},
+            {"captured_at": "2026-02-01T11:00:00Z", "capture_sent_as": "2025-13-45T99:00:00Z"},
+            {"captured_at": "2026-02-01T12:00:00Z"},
+        ],
+    )["leadIds"]
+    body = {"filters": {"teamId": TEAM_ID, "startTime": "2026-02-01T10:30:00Z"}, "sort": ASC}
+    assert [lead["leadId"] for lead in all_leads(sandbox, body)] == [junk, late]
+    assert early not in [lead["leadId"] for lead in all_leads(sandbox, body)]
+
+
+def test_capture_times_are_well_formed_by_default(sandbox: SandboxClient) -> None:
+    leads = all_leads(sandbox, {"filters": {"teamId": TEAM_ID}, "sort": ASC})
+    assert all(captured(lead).endswith("Z") for lead in leads)
+
+
+def test_malformed_capture_every_mangles_some_leads_on_the_wire_only(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.settings("popl", malformed_capture_every=10)
+    sent = all_leads(sandbox, {"filters": {"teamId": TEAM_ID}, "sort": ASC})
+    shown = [lead["systemFields"]["captureDatetime"] for lead in sent]
+    junk = [value for value in shown if not str(value).endswith("Z")]
+    assert 10 < len(junk) < 80
+    assert set(junk) <= {
+        "not-a-date",
+        "2025-13-45T99:00:00Z",
+        1744686000,
+        "15/04/2025 03:00",
+    }
+    assert all(captured(lead).endswith("Z") for lead in sandbox.records("popl", "leads"))
+
+
+# Deletions while a search is being paged
+
+
+def _first_page(sandbox: SandboxClient, body: dict[str, Any]) -> dict[str, Any]:
+    return dict(search(sandbox, body).json()["data"])
+
+
+def _pages_from(sandbox: SandboxClient, body: dict[str, Any], cursor: str) -> list[dict[str, Any]]:
+    leads: list[dict[str, Any]] = []
+    while cursor is not None:
+        data = search(sandbox, {**body, "cursor": cursor}).json()["data"]
+        leads += data["leads"]
+        cursor = data["nextCursor"]
+    return leads
+
+
+def test_deleting_a_lead_on_a_later_page_does_not_break_paging(sandbox: SandboxClient) -> None:
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    page = _first_page(sandbox, body)
+    victim = all_leads(sandbox, body)[150]["leadId"]
+    sandbox.action("popl", "delete_lead", leadId=victim)
+    rest = _pages_from(sandbox, body, page["nextCursor"])
+    seen = [lead["leadId"] for lead in page["leads"] + rest]
+    assert victim not in seen
+    assert len(seen) == len(set(seen)) == len(sandbox.records("popl", "leads")) - 1
+
+
+def test_cursor_at_a_deleted_lead_is_refused_by_default(sandbox: SandboxClient) -> None:
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    page = _first_page(sandbox, body)
+    sandbox.action("popl", "delete_lead", leadId=page["leads"][-1]["leadId"])
+    response = search(sandbox, {**body, "cursor": page["nextCursor"]})
+    assert response.status_code == 400
+    assert "deleted" in response.json()["message"]
+
+
+def test_cursor_at_a_deleted_lead_can_skip_ahead_instead(sandbox: SandboxClient) -> None:
+    sandbox.settings("popl", deleted_anchor="skip")
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    before = [lead["leadId"] for lead in all_leads(sandbox, body)]
+    page = _first_page(sandbox, body)
+    sandbox.action("popl", "delete_lead", leadId=page["leads"][-1]["leadId"])
+    rest = _pages_from(sandbox, body, page["nextCursor"])
+    assert [lead["leadId"] for lead in page["leads"] + rest] == before
+
+
+# Expiring cursors
+
+
+def test_cursor_can_be_reused_by_default(sandbox: SandboxClient) -> None:
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    cursor = _first_page(sandbox, body)["nextCursor"]
+    for _ in range(3):
+        assert search(sandbox, {**body, "cursor": cursor}).status_code == 200
+
+
+def test_cursor_is_refused_after_its_allowed_uses(sandbox: SandboxClient) -> None:
+    sandbox.settings("popl", cursor_max_uses=1)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    cursor = _first_page(sandbox, body)["nextCursor"]
+    assert search(sandbox, {**body, "cursor": cursor}).status_code == 200
+    refused = search(sandbox, {**body, "cursor": cursor})
+    assert refused.status_code == 400
+    assert refused.json() == {"statusCode": 400, "message": "Cursor expired. Start a new search."}
+
+
+def test_same_search_run_twice_gets_distinct_cursors(sandbox: SandboxClient) -> None:
+    """Uses are counted per issued cursor, not per position."""
+    sandbox.settings("popl", cursor_max_uses=1)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    first = _first_page(sandbox, body)["nextCursor"]
+    second = _first_page(sandbox, body)["nextCursor"]
+    assert first != second
+    assert search(sandbox, {**body, "cursor": first}).status_code == 200
+    assert search(sandbox, {**body, "cursor": second}).status_code == 200
+
+
+def test_cursor_dies_after_fifteen_minutes_by_default(sandbox: SandboxClient) -> None:
+    assert sandbox.settings("popl")["cursor_ttl_seconds"] == 900
+
+
+def test_cursor_is_refused_once_its_lifetime_is_over(sandbox: SandboxClient) -> None:
+    # A lifetime of a fraction of a second, so that the test need not wait 15 minutes.
+    sandbox.settings("popl", cursor_ttl_seconds=0.3)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    fresh = _first_page(sandbox, body)["nextCursor"]
+    assert search(sandbox, {**body, "cursor": fresh}).status_code == 200
+    stale = _first_page(sandbox, body)["nextCursor"]
+    time.sleep(0.5)
+    assert search(sandbox, {**body, "cursor": stale}).status_code == 400
+
+
+def test_cursors_never_expire_when_lifetime_is_null(sandbox: SandboxClient) -> None:
+    sandbox.settings("popl", cursor_ttl_seconds=None)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    cursor = _first_page(sandbox, body)["nextCursor"]
+    time.sleep(0.2)
+    assert search(sandbox, {**body, "cursor": cursor}).status_code == 200
+
+
+def pages_until_refused(sandbox: SandboxClient, body: dict[str, Any]) -> tuple[int, int]:
+    """Pages served before a refusal (or the end), and the final status."""
+    cursor, pages = None, 0
+    while True:
+        response = search(sandbox, {**body, "cursor": cursor})
+        if response.status_code != 200:
+            return pages, response.status_code
+        pages += 1
+        cursor = response.json()["data"]["nextCursor"]
+        if cursor is None:
+            return pages, 200
+
+
+def test_cursor_for_a_given_page_is_refused_every_time(sandbox: SandboxClient) -> None:
+    sandbox.settings("popl", page_size=20, cursor_expire_at_page=7)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    assert pages_until_refused(sandbox, body) == (6, 400)
+    assert pages_until_refused(sandbox, body) == (6, 400)
+
+
+def test_refusals_can_be_limited_to_a_number_of_times(sandbox: SandboxClient) -> None:
+    sandbox.settings("popl", page_size=20, cursor_expire_at_page=7, cursor_refusals=1)
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    assert pages_until_refused(sandbox, body) == (6, 400)
+    assert pages_until_refused(sandbox, body) == (20, 200)
+    assert sandbox.settings("popl")["cursor_refusals"] == 0
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_refusal_status_and_message_are_settings(sandbox: SandboxClient, status: int) -> None:
+    sandbox.settings(
+        "popl",
+        page_size=50,
+        cursor_expire_at_page=2,
+        cursor_refusal_status=status,
+        cursor_refusal_message="Cursor gone",
+    )
+    body = {"filters": {"teamId": TEAM_ID}, "sort": ASC}
+    response = search(sandbox, {**body, "cursor": _first_page(sandbox, body)["nextCursor"]})
+    assert response.status_code == status
+    assert response.json() == {"statusCode": status, "message": "Cursor gone"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"cursor_max_uses": -1},
+        {"cursor_expire_at_page": 1},
+        {"cursor_refusal_status": 401},
+        {"cursor_refusal_status": 500},
+        {"deleted_anchor": "maybe"},
+        {"malformed_capture_values": []},
+    ],
+)
+def test_cursor_and_capture_settings_are_checked(
+    sandbox: SandboxClient, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(RuntimeError):
+        sandbox.settings("popl", **changes)
