@@ -2,12 +2,15 @@
 
 Faithful to `../shared/api/wisepops.md`; where the docs are silent it picks the behaviour
 that hurts a careless client most: timestamp ties across page boundaries, a strict
-`collected_after` by default, a call budget that runs out, strict validation.
+`collected_after` by default, a call budget that runs out, strict validation, `page`
+offsets over live data (a deletion moves later contacts to earlier pages), and contacts
+whose `collected_at` is served malformed while the server still sorts them by true time.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
 import json
 import random
 import re
@@ -192,10 +195,22 @@ class WisepopsApi(VendorApi):
         "budget_window_days": 30,
         # The API is "available in Pro plans and above": False answers 403 to valid keys.
         "api_access": True,
+        # True instant (ISO-8601) -> the value served as `collected_at` instead (any string,
+        # or null). Sorting and `collected_after` still use the true time: the server's
+        # own column is fine, only what it prints is broken.
+        "malformed_collected_at": {},
+        # Undocumented: whether `page` of one query is computed over live data. False (the
+        # harsher default) recomputes every request, so deleting contacts already served
+        # moves later ones onto pages already read. True serves `page` >= 2 from the result
+        # the same query had when its page 1 was served, so nothing shifts during paging.
+        "page_snapshots": False,
     }
 
     def restored(self) -> None:
         """Rebuild the sorted index over the new store."""
+        self._snapshots: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
+        self.store.setdefault("contacts_requests", 0)
+        self.store.setdefault("pending_deletions", [])
         self._reindex()
 
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +221,51 @@ class WisepopsApi(VendorApi):
         for name in ("monthly_call_budget", "budget_window_days"):
             if name in changes and (not isinstance(changes[name], int) or changes[name] < 0):
                 raise SandboxError(f"{name} must be a non-negative integer")
+        if "page_snapshots" in changes and not isinstance(changes["page_snapshots"], bool):
+            raise SandboxError("page_snapshots must be true or false")
+        if "malformed_collected_at" in changes:
+            changes = {**changes, "malformed_collected_at": _malformed(changes)}
         return super().update_settings(changes)
+
+    def action(self, name: str, body: dict[str, Any]) -> Any:
+        """`delete_contacts`: erase contacts now or after the k-th coming GET /contacts.
+
+        Body: `after_requests` (default 0: now), and `form_sessions` and/or `positions`
+        (indexes in the stored order, oldest first, resolved when the action is called).
+        """
+        if name != "delete_contacts":
+            return super().action(name, body)
+        after = body.get("after_requests", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise SandboxError("after_requests must be a non-negative integer")
+        contacts: list[dict[str, Any]] = self.store["contacts"]
+        sessions = set(body.get("form_sessions") or ())
+        targets = [c for c in contacts if c.get("form_session") in sessions]
+        for position in body.get("positions") or ():
+            if not isinstance(position, int) or not 0 <= position < len(contacts):
+                raise SandboxError(f"no contact at position {position!r}")
+            targets.append(contacts[position])
+        if after == 0:
+            return {"deleted": self._delete(targets)}
+        at = self.store["contacts_requests"] + after
+        self.store["pending_deletions"].append({"at": at, "contacts": copy.deepcopy(targets)})
+        return {"scheduled": len(targets), "after_request": at}
+
+    def _delete(self, targets: list[dict[str, Any]]) -> int:
+        contacts: list[dict[str, Any]] = self.store["contacts"]
+        kept = [c for c in contacts if c not in targets]
+        self.store["contacts"] = kept
+        self._reindex()
+        return len(contacts) - len(kept)
+
+    def _served_contacts_request(self) -> None:
+        self.store["contacts_requests"] += 1
+        due = [
+            p for p in self.store["pending_deletions"] if p["at"] <= self.store["contacts_requests"]
+        ]
+        for pending in due:
+            self.store["pending_deletions"].remove(pending)
+            self._delete(pending["contacts"])
 
     def _reindex(self) -> None:
         contacts = self.store["contacts"]
@@ -352,7 +411,7 @@ class WisepopsApi(VendorApi):
                 "window_days": self.settings["budget_window_days"],
                 "refused": self.store["refused"],
             }
-        if kind in {"next_hook_id", "refused"}:
+        if kind in {"next_hook_id", "refused", "contacts_requests"}:
             raise SandboxError(f"wisepops holds no {kind!r}")
         return super().inspect(kind)
 
@@ -425,6 +484,7 @@ class WisepopsApi(VendorApi):
         if page < 1:
             raise WisepopsError(400, "page must be 1 or more")
         first = 0
+        bound = None
         after = query.get("collected_after")
         if after is not None:
             try:
@@ -439,14 +499,28 @@ class WisepopsApi(VendorApi):
                 first = bisect.bisect_left(self._keys, bound)
         contacts: list[dict[str, Any]] = self.store["contacts"]
         wisepop = query.get("wisepop_id")
-        offset = (page - 1) * page_size
         if wisepop is None:
-            return contacts[first + offset : first + offset + page_size]
-        popup_id = _int_param(wisepop, "wisepop_id", 0)
-        if all(p["id"] != popup_id for p in self.store["wisepops"]):
-            raise WisepopsError(404, "Wisepop not found")
-        matching = [c for c in contacts[first:] if c["wisepop_id"] == popup_id]
-        return matching[offset : offset + page_size]
+            matching = contacts[first:]
+        else:
+            popup_id = _int_param(wisepop, "wisepop_id", 0)
+            if all(p["id"] != popup_id for p in self.store["wisepops"]):
+                raise WisepopsError(404, "Wisepop not found")
+            matching = [c for c in contacts[first:] if c["wisepop_id"] == popup_id]
+        if self.settings["page_snapshots"]:
+            if page == 1:
+                self._snapshots[bound, wisepop] = matching
+            else:
+                matching = self._snapshots.get((bound, wisepop), matching)
+        offset = (page - 1) * page_size
+        served = [self._shown(c) for c in matching[offset : offset + page_size]]
+        self._served_contacts_request()
+        return served
+
+    def _shown(self, contact: dict[str, Any]) -> dict[str, Any]:
+        shown: dict[str, Any] = self.settings["malformed_collected_at"]
+        if contact["collected_at"] in shown:
+            return {**contact, "collected_at": shown[contact["collected_at"]]}
+        return contact
 
     async def _wisepops(self, request: Request) -> list[dict[str, Any]]:
         counts: dict[int, int] = {}
@@ -521,6 +595,22 @@ class WisepopsApi(VendorApi):
         self.store["contacts"] = kept
         self._reindex()
         return {"deleted": len(contacts) - len(kept)}
+
+
+def _malformed(changes: dict[str, Any]) -> dict[str, str | None]:
+    """The `malformed_collected_at` setting with its keys in the stored form."""
+    rules = changes["malformed_collected_at"]
+    if not isinstance(rules, dict):
+        raise SandboxError("malformed_collected_at must map true instants to served values")
+    normalised: dict[str, str | None] = {}
+    for instant, shown in rules.items():
+        if shown is not None and not isinstance(shown, str):
+            raise SandboxError("malformed_collected_at values must be strings or null")
+        try:
+            normalised[iso_ms(parse_utc(instant))] = shown
+        except ValueError:
+            raise SandboxError("malformed_collected_at keys must be ISO-8601 instants") from None
+    return normalised
 
 
 @lru_cache(maxsize=4)

@@ -359,3 +359,119 @@ def test_truncated_contacts_body_is_not_valid_json(sandbox: SandboxClient) -> No
     response = get(sandbox, "/contacts")
     with pytest.raises(ValueError):  # noqa: PT011 - requests raises its JSONDecodeError
         response.json()
+
+
+# Malformed collected_at (setting `malformed_collected_at`)
+
+
+def seed_seconds_apart(sandbox: SandboxClient, count: int) -> list[dict[str, Any]]:
+    """Only `count` contacts, each with a form session, a second apart."""
+    added = sandbox.seed(
+        "wisepops",
+        contacts=count,
+        collected_at="2030-01-01T00:00:00.000Z",
+        step_ms=1000,
+        form_session=True,
+        replace=True,
+    )
+    return list(added["contacts"])
+
+
+@pytest.mark.parametrize("shown", ["garbage", None, "2025-03-01 08:08:20"])
+def test_a_malformed_collected_at_is_served_as_set(sandbox: SandboxClient, shown: Any) -> None:
+    seeded = seed_seconds_apart(sandbox, 3)
+    sandbox.settings("wisepops", malformed_collected_at={seeded[1]["collected_at"]: shown})
+    served = contacts(sandbox)
+    assert [c["collected_at"] for c in served] == [
+        seeded[0]["collected_at"],
+        shown,
+        seeded[2]["collected_at"],
+    ]
+    assert [c["form_session"] for c in served] == [c["form_session"] for c in seeded]
+
+
+def test_contacts_with_a_malformed_collected_at_still_sort_and_filter_by_true_time(
+    sandbox: SandboxClient,
+) -> None:
+    seeded = seed_seconds_apart(sandbox, 4)
+    sandbox.settings("wisepops", malformed_collected_at={seeded[2]["collected_at"]: "garbage"})
+    after = contacts(sandbox, collected_after=seeded[1]["collected_at"])
+    assert [c["form_session"] for c in after] == [c["form_session"] for c in seeded[2:]]
+    assert contacts(sandbox, collected_after=seeded[2]["collected_at"]) == [seeded[3]]
+
+
+def test_malformed_collected_at_is_off_by_default(sandbox: SandboxClient) -> None:
+    assert sandbox.settings("wisepops")["malformed_collected_at"] == {}
+
+
+@pytest.mark.parametrize(
+    "rules", [["garbage"], {"not a time": "garbage"}, {"2030-01-01T00:00:00Z": 42}]
+)
+def test_bad_malformed_collected_at_rules_are_refused(sandbox: SandboxClient, rules: Any) -> None:
+    with pytest.raises(RuntimeError):
+        sandbox.settings("wisepops", malformed_collected_at=rules)
+
+
+# Deletions during paging (action `delete_contacts`, setting `page_snapshots`)
+
+
+def test_delete_contacts_erases_by_form_session_or_position_at_once(
+    sandbox: SandboxClient,
+) -> None:
+    seeded = seed_seconds_apart(sandbox, 5)
+    done = sandbox.action(
+        "wisepops", "delete_contacts", form_sessions=[seeded[0]["form_session"]], positions=[3]
+    )
+    assert done == {"deleted": 2}
+    assert sandbox.records("wisepops", "contacts") == [seeded[1], seeded[2], seeded[4]]
+
+
+def test_a_scheduled_deletion_happens_right_after_the_kth_contacts_request(
+    sandbox: SandboxClient,
+) -> None:
+    seeded = seed_seconds_apart(sandbox, 5)
+    sandbox.action("wisepops", "delete_contacts", after_requests=2, positions=[0])
+    assert len(contacts(sandbox)) == 5
+    assert len(sandbox.records("wisepops", "contacts")) == 5
+    assert len(contacts(sandbox)) == 5
+    assert contacts(sandbox) == seeded[1:]
+
+
+def test_deleting_contacts_already_served_shifts_later_pages_by_default(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.seed(
+        "wisepops",
+        contacts=30,
+        collected_at="2030-01-01T00:00:00.500Z",
+        same_timestamp=True,
+        form_session=True,
+        replace=True,
+    )
+    everything = contacts(sandbox)
+    first = contacts(sandbox, page_size=10)
+    sandbox.action("wisepops", "delete_contacts", positions=[0, 1, 2])
+    second = contacts(sandbox, page_size=10, page=2)
+    assert first == everything[:10]
+    assert second == everything[13:23]  # three contacts never appear on any page
+
+
+def test_page_snapshots_keep_the_pages_of_one_query_in_place(sandbox: SandboxClient) -> None:
+    sandbox.settings("wisepops", page_snapshots=True)
+    sandbox.seed(
+        "wisepops",
+        contacts=30,
+        collected_at="2030-01-01T00:00:00.500Z",
+        same_timestamp=True,
+        form_session=True,
+        replace=True,
+    )
+    everything = contacts(sandbox)
+    contacts(sandbox, page_size=10)
+    sandbox.action("wisepops", "delete_contacts", positions=[0, 1, 2])
+    assert contacts(sandbox, page_size=10, page=2) == everything[10:20]
+    assert contacts(sandbox, page_size=10) == everything[3:13]
+
+
+def test_pages_follow_live_data_by_default(sandbox: SandboxClient) -> None:
+    assert sandbox.settings("wisepops")["page_snapshots"] is False
