@@ -31,3 +31,10 @@ def succeeded(response: requests.Response) -> dict[str, Any] | None:
     if not isinstance(body, dict) or body.get("status") != 1:
         return None
     return body
+
+
+def names_the_customer(response: requests.Response) -> bool:
+    """Whether a refusal's message is about the customer (unknown, already booked) rather
+    than the slot; Popin documents no codes, so its message is all there is to go on."""
+    message = popin_message(response)
+    return message is not None and "customer" in message.lower()

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Reject
+import requests
+
+from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
+from leadkit.writer.ledger import DONE, PENDING
 from leadkit.writer.sink import TEST_STREAM
-from target_popin.client import popin_message, succeeded
+from target_popin.client import names_the_customer, popin_message, succeeded
 from target_popin.mapping import CONTRACT, Lead, to_lead
 
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
-    from target_popin.booking import Slots
+    from target_popin.slots import Slots
 
 #: Ledger namespaces, keyed by the person (`+<calling code><national mobile>`).
 CAPTURES = "popin.capture"
 BOOKINGS = "popin.schedule"
-PENDING, DONE = "pending", "done"
-#: Slots tried for one customer before giving up (each refusal re-reads /slots).
-MAX_REFUSED_SLOTS = 5
+#: Slots Popin may refuse one person before they are rejected (`max_slot_refusals`).
+MAX_SLOT_REFUSALS = 3
 CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
 SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
 
@@ -88,9 +91,16 @@ class PopinSink(ApiBatchSink):
         if self.dry_run:
             summary.count(self.stream_name, "would_capture")
             return None
-        ledger.put(CAPTURES, lead.key, {"state": PENDING})
         try:
-            response = self.client.request("POST", "capture", json=lead.body, retry_ambiguous=False)
+            response = self.client.request(
+                "POST",
+                "capture",
+                json=lead.body,
+                retry_ambiguous=False,
+                # Only once the request leaves: a capture still waiting for its turn when the
+                # run dies was never sent and must not be parked as an unknown outcome.
+                on_send=lambda: ledger.put(CAPTURES, lead.key, {"state": PENDING}),
+            )
         except AmbiguousWrite as exc:
             raise Reject("capture outcome unknown", f"the answer was lost ({exc})") from exc
         except Exception:
@@ -113,6 +123,12 @@ class PopinSink(ApiBatchSink):
         summary.count(self.stream_name, "created")
         return customer_id
 
+    @property
+    def max_slot_refusals(self) -> int:
+        """Slots Popin may refuse one person before they are rejected."""
+        value = self.config.get("max_slot_refusals")
+        return MAX_SLOT_REFUSALS if value is None else int(value)
+
     def _schedule(self, lead: Lead, customer_id: str | None) -> None:
         """Book the first free slot at or after `schedule_at`, moving on past refused ones."""
         ledger, summary = self.run.ledger, self.run.summary
@@ -122,38 +138,60 @@ class PopinSink(ApiBatchSink):
             return
         if entry is not None:
             raise Reject(SCHEDULE_UNKNOWN_EARLIER, "check Popin, then remove the ledger entry")
-        for _ in range(MAX_REFUSED_SLOTS):
-            moment, time = self.slots.claim(lead.schedule_at)
+        refusals = 0
+        while refusals < self.max_slot_refusals:
+            claimed = self.slots.claim(lead.schedule_at)
+            if claimed is None:
+                raise Reject("no free slot", f"after {refusals} refused" if refusals else None)
+            moment, time = claimed
             if self.dry_run or customer_id is None:
                 summary.count(self.stream_name, "would_schedule")
                 return
-            ledger.put(BOOKINGS, lead.key, {"state": PENDING, "time": time})
-            try:
-                response = self.client.request(
-                    "POST",
-                    "schedule",
-                    json={"customer_id": customer_id, "time": time},
-                    retry_ambiguous=False,
-                )
-            except AmbiguousWrite as exc:
-                raise Reject("schedule outcome unknown", f"the answer was lost ({exc})") from exc
-            except Exception:
-                ledger.delete(BOOKINGS, lead.key)
-                raise
+            response = self._send_schedule(lead.key, customer_id, moment, time)
             if succeeded(response) is not None:
+                self.slots.booked(moment)
                 ledger.put(BOOKINGS, lead.key, {"state": DONE, "time": time})
                 summary.count(self.stream_name, "scheduled")
                 return
             ledger.delete(BOOKINGS, lead.key)
-            if not response.ok:
+            if not response.ok or names_the_customer(response):
+                # Not about the slot: any other slot would be refused too.
                 self.slots.release(moment)
                 raise Reject(
                     f"schedule refused (HTTP {response.status_code})", popin_message(response)
                 )
-            if not self.slots.refused(moment):
-                # Not about the slot (it is still free): another slot would be refused too.
-                raise Reject(
-                    f"schedule refused (HTTP {response.status_code})", popin_message(response)
-                )
+            self.slots.refused(moment)
+            refusals += 1
             summary.count(self.stream_name, "slots_refused")
-        raise Reject("no free slot", f"{MAX_REFUSED_SLOTS} slots in a row were refused")
+        raise Reject(
+            f"{refusals} slots refused", "raise `max_slot_refusals` or check the seller's calendar"
+        )
+
+    def _send_schedule(
+        self, key: str, customer_id: str, moment: datetime, time: str
+    ) -> requests.Response:
+        """POST /schedule, marked pending in the ledger only once it leaves."""
+        ledger = self.run.ledger
+        try:
+            return self.client.request(
+                "POST",
+                "schedule",
+                json={"customer_id": customer_id, "time": time},
+                retry_ambiguous=False,
+                on_send=lambda: ledger.put(BOOKINGS, key, {"state": PENDING, "time": time}),
+            )
+        except AmbiguousWrite as exc:
+            # The slot may now be this person's: it stays claimed, so nobody else gets it.
+            raise Reject("schedule outcome unknown", f"the answer was lost ({exc})") from exc
+        except Exception:
+            ledger.delete(BOOKINGS, key)
+            self.slots.release(moment)
+            raise
+
+
+def booked_times(ledger: Ledger) -> Iterator[str]:
+    """`/schedule` times of bookings made, or maybe made, by earlier runs."""
+    for key in ledger.keys(BOOKINGS):
+        entry = ledger.get(BOOKINGS, key)
+        if entry is not None and isinstance(entry.get("time"), str):
+            yield entry["time"]

@@ -1,116 +1,72 @@
-"""Popin's slot strings, and a thread-safe book that hands each customer a distinct slot."""
+"""The run's view of Popin's slots: read once, re-read after a refusal, shared by every thread."""
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# English names whatever the process locale (strftime's %a and %b follow LC_TIME).
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_DATE = re.compile(rf"^({'|'.join(DAYS)}), (\d{{2}}) ({'|'.join(MONTHS)}) (\d{{4}})$")
-_CLOCK = re.compile(r"^(0[1-9]|1[0-2]):([0-5]\d) (AM|PM)$")
+from leadkit.writer import ApiClient, Reject
+from target_popin.slot_book import SlotBook
+from target_popin.slot_times import SlotsUnreadable, parse_availability, parse_slot_text
 
 
-class SlotsUnreadable(ValueError):
-    """The /slots answer does not have the documented shape."""
+class Slots:
+    """Popin's listed slots as one `SlotBook` for the whole run."""
 
+    def __init__(
+        self, client: ApiClient, booked_earlier: Callable[[], Iterable[str]] = tuple
+    ) -> None:
+        self.client = client
+        #: `/schedule` times booked (or maybe booked) by earlier runs, read at the first read.
+        self.booked_earlier = booked_earlier
+        self.reads = 0
+        self._book: SlotBook | None = None
+        self._lock = threading.Lock()
 
-def format_slot(moment: datetime, zone: ZoneInfo) -> str:
-    """`Thu, 25 Sep 2025 03:15 PM`: `%a, %d %b %Y %I:%M %p` in English, in `zone`."""
-    local = moment.astimezone(zone)
-    hour = local.hour % 12 or 12
-    return (
-        f"{DAYS[local.weekday()]}, {local.day:02d} {MONTHS[local.month - 1]} {local.year} "
-        f"{hour:02d}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-    )
+    def _read(self) -> SlotBook:
+        response = self.client.request("GET", "slots")
+        self.reads += 1
+        if not response.ok:
+            raise Reject(f"slots unavailable (HTTP {response.status_code})")
+        try:
+            zone, listed = parse_availability(response.json())
+        except (ValueError, SlotsUnreadable) as exc:
+            raise Reject("slots unreadable", str(exc)) from exc
+        if self._book is not None:
+            self._book.replace(zone, listed)
+            return self._book
+        self._book = SlotBook(zone, listed)
+        # A listing may still show slots we booked before (Popin does not say how fresh it is).
+        for text in self.booked_earlier():
+            try:
+                self._book.booked(parse_slot_text(text, zone))
+            except SlotsUnreadable:
+                continue
+        return self._book
 
-
-def parse_slot(date: str, clock: str, zone: ZoneInfo) -> datetime:
-    """The aware moment of one availability entry; SlotsUnreadable when malformed."""
-    day, clock_match = _DATE.match(date), _CLOCK.match(clock)
-    if day is None or clock_match is None:
-        raise SlotsUnreadable("a slot does not have the documented date or time format")
-    hour = int(clock_match[1]) % 12 + (12 if clock_match[3] == "PM" else 0)
-    try:
-        moment = datetime(
-            int(day[4]), MONTHS.index(day[3]) + 1, int(day[2]), hour, int(clock_match[2])
-        ).replace(tzinfo=zone)
-    except ValueError as exc:
-        raise SlotsUnreadable("a slot names a date that does not exist") from exc
-    return moment
-
-
-def parse_availability(body: Any) -> tuple[ZoneInfo, list[datetime]]:
-    """The slots' timezone and every free slot, sorted, from a `GET /slots` body."""
-    if not isinstance(body, dict) or not isinstance(body.get("availability"), list):
-        raise SlotsUnreadable("the /slots answer has no availability list")
-    try:
-        zone = ZoneInfo(str(body.get("timezone")))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SlotsUnreadable("the /slots answer names an unknown timezone") from exc
-    moments = []
-    for entry in body["availability"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("slots"), list):
-            raise SlotsUnreadable("an availability entry has no slots list")
-        for clock in entry["slots"]:
-            moments.append(parse_slot(str(entry.get("date")), str(clock), zone))
-    return zone, sorted(set(moments))
-
-
-def as_aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Naive date-times are read in the slots' timezone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
-@dataclass
-class SlotBook:
-    """Free slots of one run: each claimed once; a refused slot is never offered again."""
-
-    zone: ZoneInfo
-    free: list[datetime]
-    _claimed: set[datetime] = field(default_factory=set)
-    _refused: set[datetime] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def claim(self, not_before: datetime | None = None) -> datetime | None:
-        """The earliest slot nobody claimed, at or after `not_before`; None when none is left."""
+    def book(self) -> SlotBook:
+        """The slot book, read from `GET /slots` the first time."""
         with self._lock:
-            for moment in self.free:
-                if moment in self._claimed or moment in self._refused:
-                    continue
-                if not_before is not None and moment < as_aware(not_before, self.zone):
-                    continue
-                self._claimed.add(moment)
-                return moment
-        return None
+            return self._book if self._book is not None else self._read()
+
+    def claim(self, not_before: datetime | None) -> tuple[datetime, str] | None:
+        """A slot nobody else holds and its exact `/schedule` string; None when none is left."""
+        book = self.book()
+        moment = book.claim(not_before)
+        return None if moment is None else (moment, book.text(moment))
 
     def release(self, moment: datetime) -> None:
-        """Give back a claimed slot that was not used."""
-        with self._lock:
-            self._claimed.discard(moment)
+        """Give back a claimed slot that was not booked."""
+        self.book().release(moment)
 
-    def refuse(self, moment: datetime) -> None:
-        """Popin refused this slot: nobody gets it in this run."""
-        with self._lock:
-            self._refused.add(moment)
+    def booked(self, moment: datetime) -> None:
+        """A slot Popin booked for us: never offered again, even if `/slots` still lists it."""
+        self.book().booked(moment)
 
-    def replace(self, zone: ZoneInfo, free: Iterable[datetime]) -> None:
-        """Adopt a fresh `/slots` answer; claims and refusals of this run still hold."""
+    def refused(self, moment: datetime) -> None:
+        """A slot Popin refused: never offered again; the listing is read again, since
+        someone else may have taken more slots."""
+        self.book().refuse(moment)
         with self._lock:
-            self.zone = zone
-            self.free = sorted(free)
-
-    def is_listed(self, moment: datetime) -> bool:
-        """Whether the latest `/slots` answer lists this slot as free."""
-        with self._lock:
-            return moment in self.free
-
-    def text(self, moment: datetime) -> str:
-        """The exact string `/schedule` takes for a slot."""
-        return format_slot(moment, self.zone)
+            self._read()

@@ -11,10 +11,10 @@ from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget
 from leadkit.writer.settings import writer_properties
-from target_popin.booking import Slots
 from target_popin.client import AUTH_SETTINGS
 from target_popin.mapping import is_calling_code
-from target_popin.sinks import PopinSink
+from target_popin.sinks import MAX_SLOT_REFUSALS, PopinSink, booked_times
+from target_popin.slots import Slots
 
 DEFAULT_API_URL = "https://widget01.popin.to/api/v1/external"
 SCHEDULES = ("none", "next_available")
@@ -85,6 +85,13 @@ class TargetPopin(ApiTarget):
             description="`none`: capture only (records with `schedule_at` are still booked). "
             "`next_available`: book every captured person the next free slot.",
         ),
+        th.Property(
+            "max_slot_refusals",
+            th.IntegerType,
+            default=MAX_SLOT_REFUSALS,
+            description="Slots Popin may refuse one person (each refused slot is offered to "
+            "nobody else in the run) before the person is rejected as `<n> slots refused`.",
+        ),
         *http_properties(),
         *writer_properties(),
     ).to_dict()
@@ -98,6 +105,9 @@ class TargetPopin(ApiTarget):
         code = config.get("default_country_code")
         if code not in (None, "") and not is_calling_code(code):
             raise ConfigError("`default_country_code` must be a calling code such as 91 or 44")
+        refusals = config.get("max_slot_refusals")
+        if refusals is not None and int(refusals) < 1:
+            raise ConfigError("`max_slot_refusals` must be at least 1")
 
     def build_client(self) -> ApiClient:
         """The run's Popin client: both credentials on every call."""
@@ -120,7 +130,8 @@ class TargetPopin(ApiTarget):
     @cached_property
     def popin_slots(self) -> Slots:
         """Free slots, read once per run and shared by every sink."""
-        return Slots(self.writer_run.client)
+        run = self.writer_run
+        return Slots(run.client, lambda: booked_times(run.ledger))
 
 
 if __name__ == "__main__":

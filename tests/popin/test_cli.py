@@ -9,8 +9,12 @@ from typing import Any
 
 import phonenumbers
 
+from leadkit.writer import Ledger
+from leadkit.writer.ledger import PENDING
+from leadkit.writer.settings import DEFAULT_MAX_CONCURRENCY
 from sandbox.control import DEMO_KEYS, SandboxClient
 from sandbox.people import people
+from target_popin.sinks import BOOKINGS, CAPTURES
 from tests.popin.conftest import RunTarget, person, start_cli
 
 
@@ -52,6 +56,76 @@ def test_a_run_killed_after_some_captures_then_rerun_captures_and_books_nobody_t
     assert len({b["time"] for b in booked}) == len(booked)
 
 
+CAPTURE = "POST /api/v1/external/capture"
+SCHEDULE = "POST /api/v1/external/schedule"
+
+
+def _pending(ledger_path: str, namespace: str) -> set[str]:
+    ledger = Ledger(ledger_path)
+    try:
+        return {
+            k
+            for k in ledger.keys(namespace)
+            if (ledger.get(namespace, k) or {}).get("state") == PENDING
+        }
+    finally:
+        ledger.close()
+
+
+def _kill_once_the_in_flight_cap_is_reached(
+    sandbox: SandboxClient, process: Any, kind: str, route: str
+) -> None:
+    """SIGKILL the run while as many writes as allowed hang at Popin and the rest wait; then
+    let Popin finish answering them, so that no late request lands in the next test."""
+    try:
+        _wait_for(lambda: len(sandbox.records("popin", kind)) >= DEFAULT_MAX_CONCURRENCY)
+        time.sleep(0.5)  # the waiting workers get every chance to touch the ledger
+    finally:
+        process.kill()
+        process.wait()
+    held = len(sandbox.records("popin", kind))
+    _wait_for(lambda: sandbox.counters("popin")["by_route"].get(route, 0) >= held)
+
+
+def _default_limits(popin_config: dict[str, Any]) -> dict[str, Any]:
+    """The fixture's settings with the default in-flight cap and timeout."""
+    return {
+        k: v for k, v in popin_config.items() if k not in {"max_concurrency", "request_timeout"}
+    }
+
+
+def test_a_capture_waiting_for_its_turn_when_the_run_is_killed_is_not_marked_pending(
+    sandbox: SandboxClient, popin_config: dict[str, Any], tmp_path: Path
+) -> None:
+    # Popin acts at once but answers late, so every in-flight slot stays taken.
+    sandbox.settings("popin", answer_delay_ms=3000)
+    process = start_cli(_default_limits(popin_config), tmp_path, [person(i) for i in range(30)])
+    _kill_once_the_in_flight_cap_is_reached(sandbox, process, "customers", CAPTURE)
+    received = {f"+{c['country']}{c['mobile']}" for c in sandbox.records("popin", "customers")}
+    pending = _pending(popin_config["ledger_path"], CAPTURES)
+    assert pending
+    assert pending <= received
+
+
+def test_a_schedule_waiting_for_its_turn_when_the_run_is_killed_is_not_marked_pending(
+    sandbox: SandboxClient, run_target: RunTarget, popin_config: dict[str, Any], tmp_path: Path
+) -> None:
+    records = [person(i) for i in range(30)]
+    run_target(records)  # everyone is captured; the next run only schedules
+    by_customer = {
+        c["customer_id"]: f"+{c['country']}{c['mobile']}"
+        for c in sandbox.records("popin", "customers")
+    }
+    sandbox.settings("popin", answer_delay_ms=3000)
+    config = {**_default_limits(popin_config), "schedule": "next_available"}
+    process = start_cli(config, tmp_path, records)
+    _kill_once_the_in_flight_cap_is_reached(sandbox, process, "bookings", SCHEDULE)
+    received = {by_customer[b["customer_id"]] for b in sandbox.records("popin", "bookings")}
+    pending = _pending(popin_config["ledger_path"], BOOKINGS)
+    assert pending
+    assert pending <= received
+
+
 def test_a_cli_run_logs_no_secret_email_or_phone(
     sandbox: SandboxClient, popin_config: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -74,6 +148,6 @@ def test_a_cli_run_logs_no_secret_email_or_phone(
     for p in seeded:
         assert str(p.email) not in output
         assert str(p.phone_e164) not in output
-        national = phonenumbers.national_significant_number(phonenumbers.parse(p.phone_e164))
+        national = phonenumbers.national_significant_number(phonenumbers.parse(str(p.phone_e164)))
         assert national not in output
     assert len(sandbox.records("popin", "bookings")) == len(seeded)

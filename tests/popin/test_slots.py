@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from target_popin.slots import (
-    SlotBook,
+from target_popin.slot_book import SlotBook
+from target_popin.slot_times import (
     SlotsUnreadable,
     format_slot,
     parse_availability,
     parse_slot,
+    parse_slot_text,
 )
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -127,7 +128,7 @@ def test_a_refused_slot_is_never_offered_again_even_after_a_refresh() -> None:
     assert first is not None
     book.refuse(first)
     book.release(first)
-    book.replace(KOLKATA, list(book.free))
+    book.replace(KOLKATA, list(book.listed))
     assert book.claim() != first
     assert book.claim() is None
 
@@ -138,3 +139,23 @@ def test_a_released_slot_is_offered_again() -> None:
     assert slot is not None
     book.release(slot)
     assert book.claim() == slot
+
+
+def test_a_booked_slot_is_never_offered_again_even_if_a_refresh_lists_it() -> None:
+    book = _book(2)
+    first = book.claim()
+    assert first is not None
+    book.booked(first)
+    book.replace(KOLKATA, list(book.listed))
+    assert book.claim() != first
+    assert book.claim() is None
+
+
+def test_a_whole_schedule_time_string_reads_back_to_its_moment() -> None:
+    moment = parse_slot_text("Thu, 25 Sep 2025 03:15 PM", KOLKATA)
+    assert moment == datetime(2025, 9, 25, 15, 15, tzinfo=KOLKATA)
+
+
+def test_a_malformed_schedule_time_string_is_unreadable() -> None:
+    with pytest.raises(SlotsUnreadable):
+        parse_slot_text("2025-09-25 15:15", KOLKATA)

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from leadkit.errors import AuthFailure
 from leadkit.writer import ApiUnavailable, Ledger
+from leadkit.writer.settings import DEFAULT_MAX_CONCURRENCY
 from sandbox.control import SandboxClient
 from sandbox.people import people
 from target_popin.sinks import CAPTURES
@@ -104,7 +105,7 @@ def test_phones_of_many_countries_are_split_into_code_and_national_mobile(
     held = {(c["country"], c["mobile"]) for c in customers(sandbox)}
     expected = set()
     for p in seeded:
-        number = phonenumbers.parse(p.phone_e164)
+        number = phonenumbers.parse(str(p.phone_e164))
         expected.add((str(number.country_code), phonenumbers.national_significant_number(number)))
     assert held == expected
     assert len({p.region for p in seeded}) >= 5
@@ -249,6 +250,77 @@ def test_a_schedule_refused_for_another_reason_is_rejected_without_trying_more_s
     assert route_count(sandbox, SCHEDULE) == 1
 
 
+def test_thirty_people_get_thirty_slots_when_the_first_is_refused_and_booked_ones_stay_listed(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", refuse_first_slot=True, booked_slots_listed=True)
+    first = sandbox.records("popin", "slots")[0]["time"]
+    # The default cap, so that twenty workers share one slot book.
+    run = run_target(
+        [person(i) for i in range(30)],
+        schedule="next_available",
+        max_concurrency=DEFAULT_MAX_CONCURRENCY,
+    )
+    held = bookings(sandbox)
+    assert len(held) == 30
+    assert len({b["time"] for b in held}) == 30
+    assert first not in {b["time"] for b in held}
+    # The refused slot was tried once in the whole run, and no booked slot was offered again.
+    assert route_count(sandbox, SCHEDULE) == 31
+    assert (run.count("scheduled"), run.count("slots_refused"), run.rejects) == (30, 1, [])
+
+
+def test_a_person_refused_fewer_times_than_the_limit_moves_on_and_is_booked(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", refuse_first_slot=True, booked_slots_listed=True)
+    second, third = [s["time"] for s in sandbox.records("popin", "slots")][1:3]
+    sandbox.action("popin", "take_slot", time=second)  # taken, yet still listed
+    run = run_target([person(1)], schedule="next_available")
+    assert [b["time"] for b in bookings(sandbox)] == [third]
+    assert (run.count("slots_refused"), run.rejects) == (2, [])
+
+
+def test_a_person_is_rejected_naming_the_refusals_after_max_slot_refusals_by_default_three(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", refused_slot_rate=1.0)
+    run = run_target([person(1)], schedule="next_available")
+    [reject] = run.rejects
+    assert reject["reason"] == "3 slots refused"
+    assert route_count(sandbox, SCHEDULE) == 3
+    assert bookings(sandbox) == []
+    assert len(customers(sandbox)) == 1
+
+
+def test_max_slot_refusals_is_a_setting(sandbox: SandboxClient, run_target: RunTarget) -> None:
+    sandbox.settings("popin", refused_slot_rate=1.0)
+    run = run_target([person(1)], schedule="next_available", max_slot_refusals=5)
+    assert [r["reason"] for r in run.rejects] == ["5 slots refused"]
+    assert route_count(sandbox, SCHEDULE) == 5
+
+
+def test_no_free_slot_once_every_slot_left_was_refused(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", refused_slot_rate=1.0, free_slots=2)
+    run = run_target([person(1), person(2)], schedule="next_available")
+    assert [r["reason"] for r in run.rejects] == ["no free slot", "no free slot"]
+    # Each slot was tried once: the second person was not offered a slot refused to the first.
+    assert route_count(sandbox, SCHEDULE) == 2
+
+
+def test_a_rerun_never_offers_the_slots_it_booked_before_even_if_still_listed(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", booked_slots_listed=True)
+    run_target([person(i) for i in range(5)], schedule="next_available")
+    second = run_target([person(i) for i in range(5, 10)], schedule="next_available")
+    assert (second.count("scheduled"), second.count("slots_refused")) == (5, 0)
+    assert len({b["time"] for b in bookings(sandbox)}) == 10
+    assert route_count(sandbox, SCHEDULE) == 10
+
+
 # --- never twice -----------------------------------------------------------------------
 
 
@@ -373,6 +445,7 @@ def test_after_a_401_is_fixed_the_next_run_captures_everyone(
         ({"schedule": "sometimes"}, "schedule"),
         ({"default_country_code": "India"}, "default_country_code"),
         ({"seller_token": ""}, "seller_token"),
+        ({"max_slot_refusals": 0}, "max_slot_refusals"),
     ],
 )
 def test_a_bad_setting_fails_before_any_request(
