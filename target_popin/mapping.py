@@ -9,7 +9,10 @@ from typing import Any
 
 from leadkit.emails import is_email
 from leadkit.phones import split_calling_code
+from leadkit.timestamps import parse_instant
 from leadkit.writer.outcome import Reject
+
+_ZONE_SUFFIX = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})$")
 
 #: Record properties the target understands; anything else is named once in the summary.
 CONTRACT = frozenset(
@@ -97,12 +100,13 @@ def parse_schedule_at(value: object) -> datetime | None:
     """An ISO date-time (naive ones are read later in the slots' timezone), or None."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
+    moment = parse_instant(value)
+    if moment is None:
         raise Reject("invalid schedule_at")
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise Reject("invalid schedule_at") from exc
+    if not _ZONE_SUFFIX.search(str(value).strip()):
+        # The shared reader takes a zoneless time as UTC; here it is a wall-clock time.
+        return moment.replace(tzinfo=None)
+    return moment
 
 
 def to_lead(record: dict[str, Any], config: dict[str, Any]) -> Lead:

@@ -51,6 +51,7 @@ def test_a_records_country_reads_its_local_mobile() -> None:
         ({"name": "A", "mobile": "9544510895", "agent": "x"}, "invalid agent"),
         ({"name": "A", "mobile": "9544510895", "campaign": "google"}, "invalid campaign"),
         ({"name": "A", "mobile": "9544510895", "schedule_at": "soon"}, "invalid schedule_at"),
+        ({"name": "A", "mobile": "9544510895", "schedule_at": 1758794400}, "invalid schedule_at"),
     ],
 )
 def test_records_that_cannot_be_sent_are_rejected_with_a_reason(
@@ -113,3 +114,13 @@ def test_optional_fields_are_left_out_when_absent() -> None:
 def test_schedule_at_is_an_iso_date_time() -> None:
     lead = to_lead({"name": "A", "mobile": "9544510895", "schedule_at": "2025-09-25T10:00Z"}, INDIA)
     assert lead.schedule_at == datetime(2025, 9, 25, 10, 0, tzinfo=timezone.utc)
+
+
+def test_schedule_at_with_an_offset_is_that_instant() -> None:
+    record = {"name": "A", "mobile": "9544510895", "schedule_at": "2025-09-25T15:30+05:30"}
+    assert to_lead(record, INDIA).schedule_at == datetime(2025, 9, 25, 10, 0, tzinfo=timezone.utc)
+
+
+def test_schedule_at_without_an_offset_stays_a_wall_clock_time() -> None:
+    record = {"name": "A", "mobile": "9544510895", "schedule_at": "2025-09-25T15:30:00"}
+    assert to_lead(record, INDIA).schedule_at == datetime(2025, 9, 25, 15, 30)
