@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import decimal
 import json
+import logging
+import re
 import typing as t
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -12,16 +16,25 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream
+from typing_extensions import override
 
+from leadkit import redact
 from leadkit.errors import auth_failure, describe_response
 from leadkit.retry import RetryPolicy, is_retriable_status
 from leadkit.settings import request_timeout, retry_policy
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import RequestFunc
 
 _TToken = t.TypeVar("_TToken")
 _PARSED = "_leadkit_json"
+# Phone numbers in any notation: seven or more digits, with the usual separators.
+_PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
+# Opaque tokens (cursors, ids, keys) are no reason a person can act on.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_=.+/-]{32,}")
+_NULL_REPLICATION_VALUE = "New replication value is null"
 
 
 def json_body(response: requests.Response) -> t.Any:
@@ -33,6 +46,49 @@ def json_body(response: requests.Response) -> t.Any:
     return cached
 
 
+def safe_reason(response: requests.Response, limit: int = 160) -> str | None:
+    """The vendor's error message, without emails, phones or tokens, at most `limit` chars."""
+    try:
+        body = json_body(response)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message", body.get("error"))
+    if isinstance(message, list):
+        message = "; ".join(str(part) for part in message if isinstance(part, str))
+    if not isinstance(message, str):
+        return None
+    text = redact.redact(" ".join(message.split()))
+    text = _TOKEN_LIKE.sub(redact.MASK, redact.EMAIL.sub(redact.MASK, text))
+    text = _PHONE_LIKE.sub(redact.MASK, text)
+    text = "".join(char for char in text if char.isprintable())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text or None
+
+
+class _DropNullReplicationWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _NULL_REPLICATION_VALUE
+
+
+@contextmanager
+def null_replication_values_reported_by_caller() -> Iterator[None]:
+    """Silence the SDK's warning per record whose replication value is null.
+
+    For streams that null an unparseable replication value on purpose and report such
+    records themselves, once per run.
+    """
+    sdk_logger = logging.getLogger("singer_sdk")
+    quiet = _DropNullReplicationWarnings()
+    sdk_logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        sdk_logger.removeFilter(quiet)
+
+
 class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
     """A vendor API stream whose failures never leak keys or record contents."""
 
@@ -40,6 +96,38 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
     vendor: t.ClassVar[str] = "the API"
     #: The setting to fix when the vendor answers 401 or 403.
     auth_setting: t.ClassVar[str] = "api_key"
+    #: Emit STATE before each page request, so a run that fails mid-way resumes where it
+    #: stopped. Only for streams whose records come sorted by the replication key.
+    state_before_each_page: t.ClassVar[bool] = False
+
+    def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        self.vendor_tap = tap
+
+    def save_progress(self) -> None:
+        """Emit STATE for every record emitted so far, once it holds a bookmark.
+
+        The tap's state writer skips a state equal to the last one written.
+        """
+        if self.replication_key and self.stream_state.get("replication_key_value") is None:
+            return
+        self.vendor_tap.state_writer.write_state(self.tap_state)
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retrying request, saving progress first if the stream asks for it.
+
+        A page is requested only once the records of the page before were all emitted.
+        """
+        decorated = super().request_decorator(func)
+        if not self.state_before_each_page:
+            return decorated
+
+        def request(prepared_request: requests.PreparedRequest, context: t.Any) -> t.Any:
+            self.save_progress()
+            return decorated(prepared_request, context)
+
+        return request
 
     @cached_property
     def retry(self) -> RetryPolicy:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import typing as t
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from http import HTTPStatus
 
+import requests
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
+from leadkit.errors import describe_response
+from leadkit.retry import is_retriable_status
+from leadkit.tapstream import null_replication_values_reported_by_caller, safe_reason
+from leadkit.timestamps import format_instant, parse_instant
+from tap_popl.capture import EmittedEdge, MalformedCaptureTimes, parse_start_date
 from tap_popl.client import PoplStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+DEFAULT_CURSOR_RESTARTS = 3
 # Lifted to the top level so mappings need no knowledge of Popl's nesting.
 LIFTED_FIELDS = {
     "email": "email",
@@ -25,12 +35,6 @@ LIFTED_FIELDS = {
 # Where a phone might sit: the public reference was cut off before any phone field.
 PHONE_FIELDS = ("phone", "phoneNumber", "mobilePhone", "workPhone")
 PHONE_KEYS = ("number", "value", "phone", "phoneNumber")
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An ISO-8601 timestamp; naive values are read as UTC."""
-    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def first_phone(lead: dict[str, t.Any]) -> str | None:
@@ -50,6 +54,24 @@ def first_phone(lead: dict[str, t.Any]) -> str | None:
     return None
 
 
+class CursorRefused(FatalAPIError):
+    """Popl refused a page cursor (expired, or its position deleted): search again."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.described = describe_response("Popl", response)
+        self.reason = safe_reason(response)
+        said = f"; Popl said: {self.reason}" if self.reason else ""
+        super().__init__(f"{self.described}: the page cursor was refused{said}")
+
+    def gave_up(self, restarts: int) -> FatalAPIError:
+        """The error that ends the run once restarts are used up."""
+        said = f" Popl said: {self.reason}" if self.reason else ""
+        return FatalAPIError(
+            f"{self.described}: the page cursor was refused again after {restarts} new "
+            f"search(es) from the last emitted capture time (setting `cursor_restarts`).{said}"
+        )
+
+
 class LeadsStream(PoplStream):
     """Event leads, oldest capture first, re-read over a lookback window each run."""
 
@@ -59,8 +81,11 @@ class LeadsStream(PoplStream):
     primary_keys = ("leadId",)
     replication_key = "captured_at"
     records_jsonpath = "$.data.leads[*]"
+    state_before_each_page = True
 
     _window_start: datetime | None = None
+    _cursor_sent: str | None = None
+    _malformed: MalformedCaptureTimes | None = None
 
     @property
     def is_sorted(self) -> bool:
@@ -79,11 +104,12 @@ class LeadsStream(PoplStream):
     def search_window_start(self, context: Context | None) -> datetime | None:
         """Bookmark minus the lookback window, never before `start_date`."""
         floor = self.config.get("start_date")
-        start = parse_timestamp(str(floor)) if floor else None
-        bookmark = self.get_context_state(context).get("replication_key_value")
-        if bookmark:
+        start = parse_start_date(floor) if floor else None
+        # The tap drops a bookmark that does not parse as it loads the state.
+        bookmark = parse_instant(self.get_context_state(context).get("replication_key_value"))
+        if bookmark is not None:
             lookback = timedelta(minutes=int(self.config.get("lookback_window_minutes", 1440)))
-            rewound = parse_timestamp(str(bookmark)) - lookback
+            rewound = bookmark - lookback
             start = max(rewound, start) if start else rewound
         if start is None:
             return None
@@ -91,10 +117,50 @@ class LeadsStream(PoplStream):
         # milliseconds, so one millisecond earlier makes it inclusive either way.
         return start - timedelta(milliseconds=1)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Fix the time window once per run: every page must repeat the same search."""
+        """Leads of one search; a refused cursor starts a new one at the last capture time."""
         self._window_start = self.search_window_start(context)
-        yield from super().get_records(context)
+        self._malformed = MalformedCaptureTimes()
+        edge = EmittedEdge()
+        allowed = int(self.config.get("cursor_restarts", DEFAULT_CURSOR_RESTARTS))
+        restarts = 0
+        try:
+            with null_replication_values_reported_by_caller():
+                while True:
+                    try:
+                        for lead in super().get_records(context):
+                            if not edge.seen(lead):
+                                yield lead
+                                edge.emitted(lead)
+                        return
+                    except CursorRefused as refused:
+                        if restarts >= allowed:
+                            raise refused.gave_up(restarts) from refused
+                        restarts += 1
+                        self.logger.warning(
+                            "%s; searching again from the last emitted capture time "
+                            "(restart %d of %d)",
+                            refused,
+                            restarts,
+                            allowed,
+                        )
+                        self._window_start = edge.restart_from() or self._window_start
+        finally:
+            self._malformed.report(self.logger)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """A 4xx to a page that carried a cursor means the cursor was refused."""
+        status = response.status_code
+        if (
+            self._cursor_sent is not None
+            and HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR
+            and status not in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
+            and not is_retriable_status(status)
+        ):
+            raise CursorRefused(response)
+        super().validate_response(response)
 
     def search_body(self, cursor: str | None) -> dict[str, t.Any]:
         """The search request: one scope, the time window, ascending capture time."""
@@ -107,7 +173,7 @@ class LeadsStream(PoplStream):
         else:
             filters["assignedMemberIds"] = list(config["member_ids"])
         if self._window_start is not None:
-            filters["startTime"] = self._window_start.isoformat(timespec="milliseconds")
+            filters["startTime"] = format_instant(self._window_start)
         if config.get("lead_sources"):
             filters["leadSource"] = list(config["lead_sources"])
         return {
@@ -117,8 +183,10 @@ class LeadsStream(PoplStream):
             "includeDefaultLeads": bool(config.get("include_default_leads", True)),
         }
 
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """POST the search body; the cursor is the only thing that changes between pages."""
+        self._cursor_sent = page.next_page_token
         return HTTPRequest(
             url=self.get_url(page.stream_context),
             method=self.http_method,
@@ -126,12 +194,14 @@ class LeadsStream(PoplStream):
             data=self.search_body(page.next_page_token),
         )
 
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         """Lift the capture time and common contact fields; keep everything else as is."""
+        malformed = self._malformed or MalformedCaptureTimes()
+        malformed.lift(row)
         system = row.get("systemFields") or {}
-        row["captured_at"] = system.get("captureDatetime")
         for field, source in LIFTED_FIELDS.items():
             row[field] = system.get(source)
         row["phone"] = first_phone(row)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.tap import VendorTap
+from leadkit.timestamps import parse_instant
 from leadkit.urls import require_safe_url
+from tap_popl.capture import parse_start_date
 from tap_popl.client import DEFAULT_API_URL
-from tap_popl.streams import LeadsStream, parse_timestamp
+from tap_popl.streams import DEFAULT_CURSOR_RESTARTS, LeadsStream
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -78,6 +81,14 @@ class TapPopl(VendorTap):
             "(same `leadId`), so the target must upsert.",
         ),
         th.Property(
+            "cursor_restarts",
+            th.IntegerType,
+            default=DEFAULT_CURSOR_RESTARTS,
+            description="When Popl refuses a page cursor (expired, or its lead deleted), the "
+            "run searches again from the last emitted capture time, at most this many times "
+            "per run; then it fails with Popl's reason. 0 fails at the first refusal.",
+        ),
+        th.Property(
             "lead_sources",
             th.ArrayType(th.StringType),
             description="Only leads from these capture methods, e.g. BADGE_SCAN, QR_CODE_SCAN.",
@@ -114,18 +125,35 @@ class TapPopl(VendorTap):
                 f"(the lead search takes one scope); given: {given}"
             )
             raise ConfigError(msg)
-        if config.get("start_date"):
-            try:
-                parse_timestamp(str(config["start_date"]))
-            except ValueError as exc:
-                msg = (
-                    "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
-                )
-                raise ConfigError(msg) from exc
+        if config.get("start_date") and parse_start_date(config["start_date"]) is None:
+            msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
+            raise ConfigError(msg)
         lookback = config.get("lookback_window_minutes", 1440)
-        if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
+        if not _whole_number(lookback):
             msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
             raise ConfigError(msg)
+        if not _whole_number(config.get("cursor_restarts", DEFAULT_CURSOR_RESTARTS)):
+            msg = "`cursor_restarts` must be a whole number, 0 or more"
+            raise ConfigError(msg)
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load the state, dropping a bookmark that is not a date (an older version wrote it)."""
+        super().load_state(state)
+        bookmark = self.state.get("bookmarks", {}).get(LeadsStream.name, {})
+        value = bookmark.get("replication_key_value")
+        if value is not None and parse_instant(value) is None:
+            del bookmark["replication_key_value"]
+            self.logger.warning(
+                "The saved `%s` bookmark is not an ISO-8601 date and time (an older tap-popl "
+                "could save one); it is ignored and this run reads from %s.",
+                LeadsStream.name,
+                "`start_date`" if self.config.get("start_date") else "the beginning",
+            )
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 if __name__ == "__main__":

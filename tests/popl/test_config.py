@@ -12,6 +12,7 @@ import pytest
 
 from leadkit.errors import ConfigError
 from sandbox.control import SandboxClient
+from tap_popl.streams import LeadsStream
 from tap_popl.tap import TapPopl
 
 from .conftest import ConfigFactory, run_tap
@@ -34,6 +35,8 @@ TAP = str(Path(sys.executable).parent / "tap-popl")
         ({"api_url": "http://api.popl.example/api/pub/v2"}, "api_url"),
         ({"auth_scheme": "basic"}, "auth_scheme"),
         ({"lookback_window_minutes": -5}, "lookback_window_minutes"),
+        ({"cursor_restarts": -1}, "cursor_restarts"),
+        ({"cursor_restarts": "3"}, "cursor_restarts"),
     ],
     ids=[
         "no-scope",
@@ -48,6 +51,8 @@ TAP = str(Path(sys.executable).parent / "tap-popl")
         "plain-http-off-loopback",
         "unknown-auth-scheme",
         "negative-lookback",
+        "negative-cursor-restarts",
+        "text-cursor-restarts",
     ],
 )
 def test_bad_config_fails_before_any_request(
@@ -78,11 +83,13 @@ def test_both_auth_schemes_are_accepted(popl_config: ConfigFactory, scheme: str)
 
 def test_bearer_header_carries_the_prefix(popl_config: ConfigFactory) -> None:
     stream = TapPopl(config=popl_config(auth_scheme="bearer")).streams["leads"]
+    assert isinstance(stream, LeadsStream)
     assert stream.http_headers["Authorization"] == "Bearer sandbox-popl-key"
 
 
 def test_raw_header_is_the_bare_key(popl_config: ConfigFactory) -> None:
     stream = TapPopl(config=popl_config()).streams["leads"]
+    assert isinstance(stream, LeadsStream)
     assert stream.http_headers["Authorization"] == "sandbox-popl-key"
 
 
@@ -109,3 +116,9 @@ def test_about_lists_every_setting() -> None:
         "max_retries",
     ):
         assert setting in result.stdout
+
+
+def test_start_date_may_be_a_plain_date(popl_config: ConfigFactory) -> None:
+    run = run_tap(popl_config(start_date="2025-10-01"))
+    assert run.records
+    assert min(r["captured_at"] for r in run.records) >= "2025-10-01"
