@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterable
 
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-E164 = re.compile(r"\+\d{7,15}\b")
+EMAIL = re.compile(r"[\w.+'%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+E164 = re.compile(r"(?:\+|%2B)\d{7,15}\b", re.IGNORECASE)
+# Query strings carry search terms (emails, phones, names): a library logging a URL at
+# DEBUG keeps the parameter names and loses the values.
+QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#]+=)[^&\s\"'#]+")
 MASK = "[redacted]"
 
 _lock = threading.Lock()
@@ -17,9 +21,13 @@ _installed = False
 
 
 def redact(text: str) -> str:
-    """Mask registered secrets, email addresses and E.164 phone numbers in `text`."""
+    """Mask secrets, query values, emails and E.164 phones, also in URL-encoded form."""
     for secret in _secrets:
         text = text.replace(secret, MASK)
+        quoted = urllib.parse.quote(secret, safe="")
+        if quoted != secret:
+            text = text.replace(quoted, MASK)
+    text = QUERY_VALUE.sub(rf"\g<1>{MASK}", text)
     return E164.sub(MASK, EMAIL.sub(MASK, text))
 
 
@@ -30,13 +38,14 @@ def register_secrets(values: Iterable[object]) -> None:
 
 
 def install(secrets: Iterable[object] = ()) -> None:
-    """Redact every log record created from now on in this process."""
+    """Redact every log record created from now on in this process, tracebacks included."""
     global _installed
     register_secrets(secrets)
     with _lock:
         if _installed:
             return
         previous = logging.getLogRecordFactory()
+        formatter = logging.Formatter()
 
         def factory(*args: object, **kwargs: object) -> logging.LogRecord:
             record = previous(*args, **kwargs)
@@ -45,6 +54,11 @@ def install(secrets: Iterable[object] = ()) -> None:
             except Exception:
                 message = str(record.msg)
             record.msg, record.args = redact(message), None
+            if record.exc_info:
+                # Exception messages can quote input; format the traceback now, masked,
+                # so that no handler formats the raw one later.
+                record.exc_text = redact(formatter.formatException(record.exc_info))
+                record.exc_info = None
             return record
 
         logging.setLogRecordFactory(factory)

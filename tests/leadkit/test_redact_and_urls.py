@@ -42,3 +42,26 @@ def test_plain_http_is_allowed_on_loopback(url: str) -> None:
 def test_other_urls_are_refused_naming_the_setting(url: str) -> None:
     with pytest.raises(ConfigError, match="`api_url`"):
         require_safe_url(url, "api_url")
+
+
+def test_url_encoded_emails_and_phones_are_masked() -> None:
+    text = redact.redact("GET /contacts/search?email=ann%40example.com&phone=%2B14155552671")
+    assert "ann" not in text
+    assert "14155552671" not in text
+
+
+def test_query_values_are_masked_but_parameter_names_kept() -> None:
+    text = redact.redact('"GET /contacts/search/duplicate?locationId=L1&name=Ann%20Lee HTTP/1.1"')
+    assert "Ann" not in text
+    assert "locationId=[redacted]&name=[redacted]" in text
+
+
+def test_tracebacks_logged_with_exc_info_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    redact.install()
+    try:
+        raise ValueError("bad line {'email': 'ann@example.com'}")
+    except ValueError:
+        with caplog.at_level(logging.ERROR):
+            logging.getLogger("some.library").exception("failed")
+    assert "ann@example.com" not in caplog.text
+    assert "ValueError" in caplog.text
