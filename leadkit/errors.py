@@ -38,3 +38,8 @@ def auth_failure(vendor: str, response: requests.Response, setting: str) -> Auth
         f"{describe_response(vendor, response)}: the credential was refused. "
         f"Check the `{setting}` setting (it may be wrong, revoked or lack access)."
     )
+
+
+class InputError(Exception):
+    """The Singer input cannot be used (a broken SCHEMA, an unreadable stream); the message
+    names the stream, never a record's values."""

@@ -10,12 +10,21 @@ from singer_sdk import typing as th
 from leadkit.errors import ConfigError
 
 DEFAULT_MAX_CONCURRENCY = 16
+#: Seconds requests under way get to finish after SIGTERM or SIGINT (Kubernetes' default
+#: grace period is 30 s too, so an orchestrator's stop is rarely cut short).
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
 
 
 def max_concurrency(config: Mapping[str, Any]) -> int:
     """The cap on requests in flight (`check_writer_settings` has refused values below 1)."""
     value = config.get("max_concurrency")
     return DEFAULT_MAX_CONCURRENCY if value is None else int(value)
+
+
+def shutdown_grace(config: Mapping[str, Any]) -> float:
+    """`shutdown_timeout` in seconds, as a float."""
+    value = config.get("shutdown_timeout")
+    return DEFAULT_SHUTDOWN_TIMEOUT if value is None else max(0.0, float(value))
 
 
 def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[str]) -> None:
@@ -25,6 +34,8 @@ def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[s
             raise ConfigError(f"`{setting}` must not be empty")
     if max_concurrency(config) < 1:
         raise ConfigError("`max_concurrency` must be at least 1")
+    if shutdown_grace(config) <= 0 and config.get("shutdown_timeout") is not None:
+        raise ConfigError("`shutdown_timeout` must be more than 0 seconds")
 
 
 def writer_properties() -> list[th.Property]:
@@ -36,6 +47,14 @@ def writer_properties() -> list[th.Property]:
             default=DEFAULT_MAX_CONCURRENCY,
             description="Upper bound on requests in flight. Below it the pool sizes itself "
             "from the allowed rate and the observed latency.",
+        ),
+        th.Property(
+            "shutdown_timeout",
+            th.NumberType,
+            default=DEFAULT_SHUTDOWN_TIMEOUT,
+            description="Seconds that requests under way get to finish after SIGTERM or "
+            "SIGINT. STATE then acknowledges only records written or rejected, and the "
+            "exit code is 128 + the signal number.",
         ),
         th.Property(
             "dry_run",

@@ -6,12 +6,15 @@ import abc
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from typing_extensions import override
 
+from leadkit.stopping import Stopped
 from leadkit.writer.ledger import content_hash
 from leadkit.writer.outcome import Reject
 from leadkit.writer.settings import max_concurrency
@@ -27,19 +30,23 @@ TEST_STREAM = "meltano_test_stream"
 OFF_SCHEMA = "does not match its stream schema"
 
 
-class _RejectingValidator(BaseJSONSchemaValidator):
-    """Remembers a schema failure instead of stopping the run (and logging the values)."""
+#: How often a batch waiting on its workers looks for a stop request.
+POLL_SECONDS = 0.2
 
-    def __init__(self, inner: BaseJSONSchemaValidator) -> None:
-        super().__init__(inner.schema)
-        self.inner = inner
-        self.failures: dict[int, str] = {}
 
-    def validate(self, record: dict) -> None:
-        try:
-            self.inner.validate(record)
-        except InvalidRecord as exc:
-            self.failures[id(record)] = exc.error_message
+@dataclass(frozen=True)
+class Staged:
+    """A record waiting for its batch, with the input line it came from (None: a BATCH file)."""
+
+    seq: int | None
+    record: dict[str, Any]
+
+
+class StagedRecords(list):
+    """The batch's records; shown by count, so that a context logged at DEBUG holds no data."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} staged records>"
 
 
 class ApiBatchSink(BatchSink):
@@ -68,6 +75,9 @@ class ApiBatchSink(BatchSink):
         self.run: WriterRun = run
         #: The target that owns this sink (for connector-specific shared objects).
         self.owner = target
+        # The SDK's validator, called from `process_record` so that a failure is a reject
+        # (the SDK's own call logs the record and may stop the run).
+        self.record_validator = super().get_validator()
         self._executor: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._tally_lock = threading.Lock()
@@ -110,31 +120,40 @@ class ApiBatchSink(BatchSink):
 
     # SDK hooks
 
-    def _after_process_record(self, context: dict) -> None:
-        """The SDK's default logs the whole batch context, records included: not here."""
-
+    @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """The SDK's validator, but a failing record is rejected rather than fatal."""
-        inner = super().get_validator()
-        return None if inner is None else _RejectingValidator(inner)
+        """None: `process_record` validates, rejecting instead of failing."""
+        return None
 
+    @override
     def process_record(self, record: dict, context: dict) -> None:
         """Stage the record for the batch (or reject it now if off-schema); count it."""
         self.run.summary.count(self.stream_name, "received")
-        failure = None
-        if isinstance(self._validator, _RejectingValidator):
-            failure = self._validator.failures.pop(id(record), None)
-        if failure is not None:
-            self._settle_reject(record, Reject(OFF_SCHEMA, failure))
-            return
-        super().process_record(record, context)
+        seq = self.run.acks.current
+        if self.record_validator is not None:
+            try:
+                self.record_validator.validate(record)
+            except InvalidRecord as exc:
+                self._settle_reject(record, Reject(OFF_SCHEMA, exc.error_message))
+                return
+        staged = context.get("records")
+        if not isinstance(staged, StagedRecords):
+            staged = context["records"] = StagedRecords()
+        self.run.acks.opened(seq)
+        staged.append(Staged(seq, record))
 
+    @override
     def process_batch(self, context: dict) -> None:
         """Write the batch with a bounded pool; block until each record is settled."""
-        records: list[dict[str, Any]] = context.get("records", [])
-        if not records:
+        items = context.get("records") or []
+        staged = [item if isinstance(item, Staged) else Staged(None, item) for item in items]
+        if not staged:
             return
-        chains = self._chains(records)
+        from_files = sum(1 for item in staged if item.seq is None)
+        if from_files:
+            # BATCH messages skip `process_record`.
+            self.run.summary.count(self.stream_name, "received", from_files)
+        chains = self._chains(staged)
         if self._executor is None:
             self.run.client.cap_in_flight(self.max_concurrency)
             self._executor = ThreadPoolExecutor(
@@ -144,17 +163,38 @@ class ApiBatchSink(BatchSink):
         try:
             for chain in chains:
                 while len(in_flight) >= self._pool_target():
-                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    done, in_flight = self._wait(in_flight, FIRST_COMPLETED)
                     _raise_first(done)
                 in_flight.add(self._executor.submit(self._write_chain, chain))
-            done, in_flight = wait(in_flight)
-            _raise_first(done)
+            while in_flight:
+                done, in_flight = self._wait(in_flight, FIRST_COMPLETED)
+                _raise_first(done)
+        except Stopped as stop:
+            self._wind_down(in_flight, stop)
+            raise
         except BaseException as exc:
             self._stop.set()
             self.run.client.halt(exc)
             wait(in_flight)
             self.run.report(self.logger)
             raise
+
+    def _wait(
+        self, in_flight: set[Future[None]], return_when: str
+    ) -> tuple[set[Future[None]], set[Future[None]]]:
+        """`wait`, looking for a stop request while no future completes."""
+        while True:
+            done, pending = wait(in_flight, timeout=POLL_SECONDS, return_when=return_when)
+            if done:
+                return done, pending
+            self.run.stop_request.check()
+
+    def _wind_down(self, in_flight: set[Future[None]], stop: Stopped) -> None:
+        """No record starts any more; those under way get the grace period to finish."""
+        self._stop.set()
+        wait(in_flight, timeout=self.run.stop_request.remaining())
+        # Whatever has not finished now must not send anything more.
+        self.run.client.halt(stop)
 
     def clean_up(self) -> None:
         """Stop the worker threads."""
@@ -174,49 +214,46 @@ class ApiBatchSink(BatchSink):
     def _pool_target(self) -> int:
         return self.run.client.suggested_concurrency(self._max_workers)
 
-    def _chains(self, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    def _chains(self, staged: list[Staged]) -> list[list[Staged]]:
         """Group records by ordering key, keeping input order inside and across groups."""
-        chains: list[list[dict[str, Any]]] = []
-        by_key: dict[str, list[dict[str, Any]]] = {}
-        for record in records:
-            key = self.ordering_key(record)
+        chains: list[list[Staged]] = []
+        by_key: dict[str, list[Staged]] = {}
+        for item in staged:
+            key = self.ordering_key(item.record)
             if key is None:
-                chains.append([record])
+                chains.append([item])
             elif key in by_key:
-                by_key[key].append(record)
+                by_key[key].append(item)
             else:
-                by_key[key] = [record]
+                by_key[key] = [item]
                 chains.append(by_key[key])
         return chains
 
-    def _write_chain(self, chain: list[dict[str, Any]]) -> None:
+    def _write_chain(self, chain: list[Staged]) -> None:
         with self.run.client.attribute_to(self.stream_name):
-            for record in chain:
+            for item in chain:
                 if self._stop.is_set():
                     return
-                self._write_one(record)
+                self._write_one(item)
 
-    def _write_one(self, record: dict[str, Any]) -> None:
+    def _write_one(self, item: Staged) -> None:
         try:
-            self.write_record(record)
+            self.write_record(item.record)
         except Reject as reject:
-            self._settle_reject(record, reject)
+            self._settle_reject(item.record, reject, item.seq)
             return
         with self._tally_lock:
             self.tally_record_written()
+        if item.seq is not None:
+            self.run.acks.settled(item.seq)
 
-    def _settle_reject(self, record: dict[str, Any], reject: Reject) -> None:
+    def _settle_reject(
+        self, record: dict[str, Any], reject: Reject, seq: int | None = None
+    ) -> None:
         """Reject file, summary and a log line naming only the record key and the reason."""
-        key = self.record_key(record)
-        self.run.summary.reject(self.stream_name, reject.reason, key)
-        self.run.rejects.write(
-            stream=self.stream_name,
-            key=key,
-            reason=reject.reason,
-            record=record,
-            detail=reject.detail,
-        )
-        self.logger.warning("Rejected record %s: %s", key, reject.reason)
+        self.run.reject(self.stream_name, self.record_key(record), record, reject)
+        if seq is not None:
+            self.run.acks.settled(seq)
 
 
 def _raise_first(done: set[Future[None]]) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import abc
+import json
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,13 +13,21 @@ from pathlib import PurePath
 from typing import Any
 
 from singer_sdk import Target
+from typing_extensions import override
 
 from leadkit import redact
+from leadkit.stopping import Stopped, StopRequest, current_handlers, signal_name
+from leadkit.writer.acks import Acknowledgements
 from leadkit.writer.client import ApiClient
-from leadkit.writer.ledger import Ledger
+from leadkit.writer.ledger import Ledger, content_hash
+from leadkit.writer.outcome import Reject
+from leadkit.writer.reader import SafeSingerReader
 from leadkit.writer.rejects import RejectFile
-from leadkit.writer.settings import check_writer_settings
+from leadkit.writer.settings import check_writer_settings, shutdown_grace
 from leadkit.writer.summary import RunSummary
+
+#: Rejects named one by one in the log; the rest are counted in the summary.
+REJECTS_LOGGED = 5
 
 
 @dataclass
@@ -28,6 +38,20 @@ class WriterRun:
     ledger: Ledger
     rejects: RejectFile
     summary: RunSummary
+    acks: Acknowledgements
+    stop_request: StopRequest
+    logger: logging.Logger
+
+    def reject(self, stream: str, key: str, record: dict[str, Any], reject: Reject) -> None:
+        """Reject file and summary; a log line for the first few, naming key and reason."""
+        self.summary.reject(stream, reject.reason, key)
+        self.rejects.write(
+            stream=stream, key=key, reason=reject.reason, record=record, detail=reject.detail
+        )
+        if self.rejects.count <= REJECTS_LOGGED:
+            self.logger.warning("Rejected record %s: %s", key, reject.reason)
+        elif self.rejects.count == REJECTS_LOGGED + 1:
+            self.logger.warning("More records rejected; the run summary counts them by reason")
 
     def report(self, logger: logging.Logger) -> None:
         """Add API calls and 429s per stream, then log the summary (once per run)."""
@@ -64,6 +88,9 @@ class ApiTarget(Target, abc.ABC):
     ) -> None:
         if isinstance(config, dict):
             redact.install(config.get(name) for name in self.secret_settings)
+        reader = SafeSingerReader()
+        kwargs.setdefault("message_reader", reader)
+        handlers = current_handlers()
         super().__init__(
             config=config,
             parse_env_config=parse_env_config,
@@ -75,6 +102,14 @@ class ApiTarget(Target, abc.ABC):
         if validate_config:
             check_writer_settings(self.config, self.secret_settings)
             self.check_settings()
+        reader.host = self
+        #: Input positions, so that a stopped run acknowledges exactly what it settled.
+        self.acks = Acknowledgements()
+        self.stop_request = StopRequest(shutdown_grace(self.config))
+        # Replaces the SDK's handlers, which drain and exit 0 while a batch is half written;
+        # the ones from before the SDK's come back when the run is over.
+        self.stop_request.install(previous=handlers)
+        self._finished = False
 
     @abc.abstractmethod
     def check_settings(self) -> None:
@@ -93,15 +128,56 @@ class ApiTarget(Target, abc.ABC):
             ledger=Ledger(self.config.get("ledger_path")),
             rejects=RejectFile(self.config.get("reject_file")),
             summary=RunSummary(),
+            acks=self.acks,
+            stop_request=self.stop_request,
+            logger=self.logger,
         )
 
+    def reject_input(self, stream: str, reason: str, record: dict[str, Any]) -> None:
+        """An input line that cannot become a record goes to the reject file."""
+        key = content_hash(record)[:10]
+        self.writer_run.reject(stream, key, record, Reject(reason))
+
+    def end_early(self, error: BaseException) -> None:
+        """The run stops before its end: acknowledge what was settled, then summarise."""
+        covered = self._acknowledge_settled()
+        self._finish()
+        if isinstance(error, Stopped):
+            self.logger.warning(
+                "Stopped by %s: STATE acknowledges %d of %d records read; the rest are "
+                "sent again on the next run",
+                signal_name(error.signum),
+                covered,
+                self.acks.records_read,
+            )
+
+    @override
     def process_endofpipe(self) -> None:
         """Drain everything, then log the summary (also when draining failed)."""
         try:
             super().process_endofpipe()
+        except BaseException as exc:
+            self.end_early(exc)
+            raise
         finally:
-            if "writer_run" in self.__dict__:
-                run = self.writer_run
-                run.report(self.logger)
-                run.client.close()
-                run.ledger.close()
+            self._finish()
+
+    def _acknowledge_settled(self) -> int:
+        """Emit the newest input STATE whose records were all written or rejected."""
+        state, covered = self.acks.acknowledgeable()
+        if state is not None:
+            sys.stdout.write(json.dumps(state) + "\n")
+            sys.stdout.flush()
+        return covered
+
+    def _finish(self) -> None:
+        """Summary, then release the client and the ledger (once)."""
+        if self._finished:
+            return
+        self._finished = True
+        self.stop_request.uninstall()
+        if "writer_run" in self.__dict__:
+            run = self.writer_run
+            run.report(self.logger)
+            run.client.close()
+            run.ledger.close()
