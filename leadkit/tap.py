@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import abc
+import signal
+import threading
 import typing as t
+from types import FrameType
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from leadkit import redact
 from leadkit.errors import ConfigError
+from leadkit.stopping import STOP_SIGNALS, Stopped
 
 
 class VendorTap(Tap, abc.ABC):
@@ -20,6 +24,14 @@ class VendorTap(Tap, abc.ABC):
     secret_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
     #: Measured faster than the SDK's default writer (benchmarks/tap_wisepops.md).
     message_writer_class = MsgSpecWriter
+
+    def __init__(self, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        if threading.current_thread() is threading.main_thread():
+            # The SDK's handler exits 0, which reads as a finished run. Stopped unwinds
+            # instead: every STATE already written covers only records written before it.
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, _raise_stopped)
 
     @staticmethod
     @abc.abstractmethod
@@ -36,3 +48,7 @@ class VendorTap(Tap, abc.ABC):
                 raise
             return [str(exc)]
         return super()._validate_config(raise_errors=raise_errors)
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)

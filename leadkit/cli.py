@@ -1,0 +1,53 @@
+"""The connectors' console scripts: the SDK's CLI, ending with one clear line and the
+right exit code for a stop it understands."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import typing as t
+
+import click
+from singer_sdk.exceptions import FatalAPIError
+
+from leadkit.errors import InputError
+from leadkit.stopping import Stopped
+
+if t.TYPE_CHECKING:
+    from singer_sdk.plugin_base import PluginBase
+
+#: Failures whose message says everything; their traceback is only shown at DEBUG.
+KNOWN_STOPS: tuple[type[BaseException], ...] = (FatalAPIError, InputError)
+
+
+def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
+    """Run `plugin`'s CLI and exit: 0, 1 for a failure, or 128 + N after signal N."""
+    logger = logging.getLogger(plugin.name)
+    try:
+        plugin.cli.main(args=args, standalone_mode=False)
+    except Stopped as stop:
+        # Worker threads may still wait on a request the grace period gave up on: their
+        # outcome is in doubt either way (the ledger knows), so do not wait for them.
+        _leave(stop.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as usage:
+        usage.show()
+        sys.exit(usage.exit_code)
+    except click.Abort:
+        _leave(130)
+    except KNOWN_STOPS as known:
+        debug = logger.isEnabledFor(logging.DEBUG)
+        logger.error("%s", known, exc_info=known if debug else None)
+        _leave(1)
+    sys.exit(0)
+
+
+def _leave(code: int) -> t.NoReturn:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
