@@ -7,6 +7,7 @@ from functools import cached_property
 import phonenumbers
 from singer_sdk import typing as th
 
+from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
@@ -98,5 +99,10 @@ class TargetGHL(ApiTarget):
         return CustomFieldsOnce(self.ghl)
 
 
+def main() -> None:
+    """The `target-ghl` console script."""
+    run_cli(TargetGHL)
+
+
 if __name__ == "__main__":
-    TargetGHL.cli()
+    main()

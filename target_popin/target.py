@@ -6,6 +6,7 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 
+from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.urls import require_safe_url
@@ -134,5 +135,10 @@ class TargetPopin(ApiTarget):
         return Slots(run.client, lambda: booked_times(run.ledger))
 
 
+def main() -> None:
+    """The `target-popin` console script."""
+    run_cli(TargetPopin)
+
+
 if __name__ == "__main__":
-    TargetPopin.cli()
+    main()
