@@ -8,11 +8,13 @@ from http import HTTPStatus
 from pathlib import Path
 
 from singer_sdk.schema.source import SchemaDirectory
+from typing_extensions import override
 
 from leadkit.tapstream import VendorRESTStream
 
 if t.TYPE_CHECKING:
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, RequestFunc
 
 SCHEMAS = SchemaDirectory(Path(__file__).parent / "schemas")
@@ -53,6 +55,11 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     #: Whether `max_api_calls` stopped this stream.
     stopped_by_budget: bool = False
 
+    def __init__(self, tap: Tap, *, budget: CallBudget | None = None) -> None:
+        super().__init__(tap)
+        #: The call budget shared by every stream of this tap run.
+        self.budget = budget if budget is not None else CallBudget()
+
     @property
     def http_headers(self) -> dict[str, str]:
         """The documented header, literally: the key in double quotes."""
@@ -61,11 +68,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
             "Accept": "application/json",
         }
 
-    @property
-    def budget(self) -> CallBudget:
-        """The call budget shared by every stream of this tap run."""
-        return t.cast("CallBudget", getattr(self._tap, "call_budget"))  # noqa: B009
-
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path, plus what a 429 from Wisepops usually means."""
         message = super().response_error_message(response)
@@ -77,6 +80,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
             )
         return message
 
+    @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         """Retry as the base does, but count (and cap) every attempt, retries included."""
 
@@ -87,6 +91,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
 
         return super().request_decorator(budgeted)
 
+    @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         """Records of every page; stop cleanly when the call budget is spent."""
         self.stopped_by_budget = False

@@ -1,65 +1,104 @@
-"""Tie-safe paging of /contacts by moving `collected_after`, as Wisepops advises.
+"""Paging /contacts: tie-safe cursors between timestamps, anchored windows inside one.
 
-The API never says whether `collected_after` is strict (>) or inclusive (>=), and many
-contacts can share one millisecond. So after a full page ending at timestamp L the next
-page starts just below L (L - 1 ms; L itself once the server is known to be inclusive):
-both readings then return every contact at L again, and the ones already emitted are
-dropped by primary key. A full page that holds a single timestamp cannot be passed that
-way, so the same query continues with the `page` parameter until the timestamp changes.
+Between timestamps. The API never says whether `collected_after` is strict (>) or inclusive
+(>=), and many contacts can share one millisecond. After a full page whose last timestamp is
+L the next query starts just below L (L - 1 ms; L itself once the server is known to be
+inclusive): both readings return every contact at L again, and those already emitted are
+dropped by key.
+
+Inside one timestamp. A full page holding a single timestamp cannot be passed with a
+cursor, so the same query goes on with `page`. Wisepops computes `page` over live data:
+deleting a contact already read moves the unread ones to lower positions, and a plain next
+page skips them. So every later window of the query overlaps what was read: page p of size
+s covers positions [(p-1)s, ps), and (p, s <= page_size) are chosen so that the window
+starts at or before the last position read and reaches as far as possible. The window is
+accepted only if its first contact is one already read ("the anchor"). Proof that nothing
+alive all along is skipped: all positions below `read_to` were read; contacts keep their
+relative order (a query is sorted by time, and within one timestamp by arrival); so every
+contact after the anchor in the new window's order is either in the window or after it,
+and every contact before the anchor that was alive at the start was read. A window whose
+first contact is unknown (or that comes back empty) is dropped unread and the query backs
+up to an earlier window, ending at position 0 where no anchor is needed. Without deletions
+this costs no call: only the overlap (one contact, a few deep in huge blocks) is re-read.
+Only a short page that passed the check ends the data, so the bookmark is never marked
+complete over a gap. Page sizes 1 and 2 cannot overlap and fall back to plain pages.
+
+Malformed `collected_at`. The server sorts by its true time, so a contact whose value does
+not parse lies between its parseable neighbours. Pages are cut on their last parseable
+timestamp, and keys of such contacts stay with the keys at the next parseable timestamp,
+so whichever query returns them again, they are dropped.
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from singer_sdk.pagination import BaseAPIPaginator
 
 from leadkit.tapstream import json_body
+from leadkit.timestamps import format_instant, parse_instant, require_instant
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
 
 ONE_MS = timedelta(milliseconds=1)
 INCLUSIVE = "inclusive"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_instant(value: str) -> datetime:
-    """An ISO-8601 instant in UTC; a value without zone is taken as UTC."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+def stamp_of(value: object) -> str | None:
+    """A `collected_at` in the API's own form (strings then compare as instants), else None."""
+    moment = parse_instant(value)
+    return None if moment is None else format_instant(moment)
 
 
-def format_instant(moment: datetime) -> str:
-    """The API's own form, `2019-10-10T10:10:58.389Z` (milliseconds, UTC)."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+def parse_start_date(value: object) -> datetime | None:
+    """`start_date` as an instant: an ISO-8601 date-time, or a date meaning its midnight UTC."""
+    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        value = value.strip() + "T00:00:00Z"
+    return parse_instant(value)
 
 
-def normalise(value: str) -> str:
-    """A `collected_at` in the API's own form, so that strings compare as instants."""
-    if len(value) == 24 and value[10] == "T" and value.endswith("Z"):
-        return value
-    return format_instant(parse_instant(value))
-
-
-def shift(value: str, delta: timedelta) -> str:
-    """`value` moved by `delta`, in the API's form."""
-    return format_instant(parse_instant(value) + delta)
+def shift(stamp: str, delta: timedelta) -> str:
+    """`stamp` moved by `delta`, in the API's form."""
+    return format_instant(require_instant(stamp, "a bookmark") + delta)
 
 
 @dataclass(frozen=True)
 class ContactsPage:
-    """One request: the `collected_after` value (None: from the beginning) and `page`."""
+    """One request: `collected_after` (None: from the beginning), `page` and its size.
+
+    `size` None is the stream's page size. `anchored` windows (page > 1) must start with a
+    contact already read.
+    """
 
     collected_after: str | None
     page: int = 1
+    size: int | None = None
+    anchored: bool = True
+
+    def start(self, default_size: int) -> int:
+        """The position of the window's first contact within its query."""
+        return (self.page - 1) * (self.size or default_size)
+
+
+def next_window(read_to: int, page_size: int) -> tuple[int, int] | None:
+    """(page, size) of the window that starts at or before `read_to - 1`, reaching furthest."""
+    best: tuple[int, int, int] | None = None  # (end, start, size)
+    for size in range(page_size, 1, -1):
+        start = (read_to - 1) // size * size
+        end = start + size
+        if end > read_to and (best is None or (end, start) > best[:2]):
+            best = (end, start, size)
+    if best is None:
+        return None
+    _, start, size = best
+    return start // size + 1, size
 
 
 @dataclass
@@ -72,25 +111,53 @@ class EmittedContacts:
     next run can skip them too.
     """
 
-    newest: str | None = None
-    keys: set[str] = field(default_factory=set)
     #: "inclusive" once the server returned a contact stamped exactly `collected_after`.
     semantics: str | None = None
+    newest: str | None = None
+    #: Keys at `newest`, plus keys of malformed contacts that may share it, in order.
+    key_list: list[str] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set, init=False)
+    #: Malformed contacts met since the last parseable one: they may share the next stamp.
+    _unplaced: list[str] = field(default_factory=list, init=False)
 
-    def admit(self, collected_at: str, key: str) -> bool:
-        """Whether this contact is new; if so, remember it."""
-        stamp = normalise(collected_at)
+    def __post_init__(self) -> None:
+        self._keys = set(self.key_list)
+
+    def restore(self, newest: str | None, keys: t.Iterable[str]) -> None:
+        """Start from a saved bookmark and the keys emitted at it."""
+        self.newest = newest
+        self.key_list = list(keys)
+        self._keys = set(self.key_list)
+
+    def knows(self, key: str) -> bool:
+        """Whether this key was emitted at the newest timestamp (or is malformed near it)."""
+        return key in self._keys
+
+    def admit(self, stamp: str | None, key: str) -> bool:
+        """Whether this contact is new; if so, remember it. `stamp` None: malformed."""
+        if stamp is None:
+            self._unplaced.append(key)
+            return self._remember(key)
+        unplaced, self._unplaced = self._unplaced, []
         if self.newest is None or stamp > self.newest:
-            self.newest, self.keys = stamp, {key}
+            self.newest = stamp
+            self.key_list = [*unplaced, key]
+            self._keys = set(self.key_list)
             return True
-        if stamp < self.newest or key in self.keys:
+        if stamp < self.newest:
             return False
-        self.keys.add(key)
+        return self._remember(key)
+
+    def _remember(self, key: str) -> bool:
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        self.key_list.append(key)
         return True
 
     def cursor_below(self, stamp: str) -> str:
         """A `collected_after` that returns every contact at `stamp`, whatever the mode."""
-        return normalise(stamp) if self.semantics == INCLUSIVE else shift(stamp, -ONE_MS)
+        return stamp if self.semantics == INCLUSIVE else shift(stamp, -ONE_MS)
 
     def cursor_after(self, stamp: str) -> str:
         """A `collected_after` that skips what is at `stamp` when the mode allows it.
@@ -99,55 +166,90 @@ class EmittedContacts:
         on an inclusive one a millisecond later. Unknown mode: `stamp`, whose contacts an
         inclusive server sends again and `admit` drops.
         """
-        return shift(stamp, ONE_MS) if self.semantics == INCLUSIVE else normalise(stamp)
+        return shift(stamp, ONE_MS) if self.semantics == INCLUSIVE else stamp
 
 
 class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
-    """Moves `collected_after` to just below the last timestamp of each full page."""
+    """Moves `collected_after` between timestamps and anchored windows within one."""
 
     def __init__(
         self,
         start: ContactsPage,
         page_size: int,
         emitted: EmittedContacts,
+        key_of: Callable[[dict[str, t.Any]], str],
         read_through: str | None = None,
     ) -> None:
         super().__init__(start)
         self.page_size = page_size
         self.emitted = emitted
+        self.key_of = key_of
         #: A timestamp whose contacts were all read by the previous run, if any.
         self.read_through = read_through
-        #: Whether the last page was short, so that everything has been read.
+        #: Whether a short page passed every check, so that everything has been read.
         self.drained = False
+        #: Whether the last window started with an unknown contact (and was dropped).
+        self.anchor_lost = False
+        self._backups = 0
+
+    def accept(self, records: list[dict[str, t.Any]]) -> bool:
+        """Whether the records of the window just received can be used (call it first)."""
+        current = self.current_value
+        self._learn_semantics(records)
+        self.anchor_lost = (
+            current.page > 1
+            and current.anchored
+            and not (records and self.emitted.knows(self.key_of(records[0])))
+        )
+        return not self.anchor_lost
 
     def has_more(self, response: requests.Response) -> bool:
         """A full page may have a successor; a short one is the end (no extra call)."""
-        records = json_body(response)
-        self._learn_semantics(records)
-        if len(records) < self.page_size:
+        if self.anchor_lost:
+            return True
+        if len(json_body(response)) < (self.current_value.size or self.page_size):
             self.drained = True
             return False
         return True
 
     def continue_if_empty(self, response: requests.Response) -> bool:
-        """An empty page is the end of the data."""
+        """An empty page is the end of the data, unless the window lost its anchor."""
+        if self.anchor_lost:
+            return True
         self.drained = True
         return False
 
     def get_next(self, response: requests.Response) -> ContactsPage:
-        """The page after a full one."""
-        records = json_body(response)
-        first, last = records[0]["collected_at"], records[-1]["collected_at"]
+        """The window after a full one, or an earlier one when the anchor was lost."""
         current = self.current_value
-        if normalise(first) == normalise(last):
-            if self.emitted.semantics == INCLUSIVE and normalise(last) == self.read_through:
-                # An inclusive server sent back a tie group the last run read in full.
-                return ContactsPage(shift(last, ONE_MS))
-            # One timestamp fills the page: no cursor can split it, page through it.
-            return ContactsPage(current.collected_after, current.page + 1)
-        return ContactsPage(self.emitted.cursor_below(last), 1)
+        if self.anchor_lost:
+            return self._back_up(current)
+        self._backups = 0
+        records = json_body(response)
+        stamps = [s for s in (stamp_of(r.get("collected_at")) for r in records) if s]
+        if stamps and stamps[0] != stamps[-1]:
+            return ContactsPage(self.emitted.cursor_below(stamps[-1]))
+        if stamps and self.emitted.semantics == INCLUSIVE and stamps[-1] == self.read_through:
+            # An inclusive server sent back a tie group the last run read in full.
+            return ContactsPage(shift(stamps[-1], ONE_MS))
+        # One timestamp (or none readable) fills the page: no cursor can split it.
+        read_to = current.start(self.page_size) + len(records)
+        window = next_window(read_to, self.page_size)
+        if window is None:
+            size = max(s for s in range(1, self.page_size + 1) if read_to % s == 0)
+            return ContactsPage(current.collected_after, read_to // size + 1, size, False)
+        page, size = window
+        return ContactsPage(current.collected_after, page, size)
+
+    def _back_up(self, lost: ContactsPage) -> ContactsPage:
+        """A window starting earlier, twice as far back each time, down to position 0."""
+        self._backups += 1
+        distance = self.page_size * 2 ** (self._backups - 1)
+        start = max(0, lost.start(self.page_size) - distance)
+        return ContactsPage(lost.collected_after, start // self.page_size + 1, self.page_size)
 
     def _learn_semantics(self, records: list[dict[str, t.Any]]) -> None:
         cursor = self.current_value.collected_after
-        if records and cursor is not None and normalise(records[0]["collected_at"]) == cursor:
+        first = next((s for s in (stamp_of(r.get("collected_at")) for r in records) if s), None)
+        if cursor is not None and first == cursor:
             self.emitted.semantics = INCLUSIVE

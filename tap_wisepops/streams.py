@@ -11,19 +11,22 @@ from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 
 from singer_sdk.schema.source import StreamSchema
+from typing_extensions import override
 
+from leadkit.tapstream import json_body
+from leadkit.timestamps import format_instant, parse_instant, require_instant
 from tap_wisepops.client import SCHEMAS, WisepopsStream
 from tap_wisepops.pagination import (
     INCLUSIVE,
     CollectedAfterPaginator,
     ContactsPage,
     EmittedContacts,
-    format_instant,
-    normalise,
-    parse_instant,
+    parse_start_date,
+    stamp_of,
 )
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -62,6 +65,9 @@ KEYS_AT_BOOKMARK = "keys_at_bookmark"
 BOOKMARK_COMPLETE = "bookmark_complete"
 COLLECTED_AFTER_MODE = "collected_after_mode"
 RESUME_AT = "resume_at"
+BOOKMARK = "replication_key_value"
+# Keys of malformed contacts named in the run's one warning; the count is always given.
+NAMED_IN_WARNING = 20
 
 
 @lru_cache(maxsize=4096)
@@ -85,8 +91,12 @@ def lift_fields(fields: dict[str, t.Any]) -> dict[str, str | None]:
 
 
 def contact_key(record: dict[str, t.Any]) -> str:
-    """`form_session` + `collected_at`, else a hash of (wisepop_id, collected_at, fields)."""
-    collected_at = normalise(record["collected_at"])
+    """`form_session` + `collected_at`, else a hash of (wisepop_id, collected_at, fields).
+
+    A `collected_at` that does not parse takes part as sent.
+    """
+    raw = record.get("collected_at")
+    collected_at = stamp_of(raw) or _as_text(raw)
     session = record.get("form_session")
     if session:
         return f"{session}/{collected_at}"
@@ -110,6 +120,13 @@ class ContactsStream(WisepopsStream[ContactsPage]):
     schema = StreamSchema(SCHEMAS)
 
     _emitted: EmittedContacts | None = None
+    #: Whether contacts were emitted since the last STATE this stream asked for.
+    _unsaved: bool = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Keys of contacts emitted this run whose `collected_at` does not parse.
+        self.malformed: list[str] = []
 
     @property
     def partitions(self) -> list[dict] | None:
@@ -122,6 +139,15 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         """Records per call (the maximum by default: calls are scarce)."""
         return int(self.config.get("page_size", 1000))
 
+    @override
+    def compare_start_date(self, value: str, start_date_value: str) -> str:
+        """The later of bookmark and `start_date`; `start_date` if the bookmark is junk."""
+        bookmark, start = parse_instant(value), parse_start_date(start_date_value)
+        if bookmark is None or (start is not None and start > bookmark):
+            return start_date_value
+        return value
+
+    @override
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
         """Resume from the bookmark; remember whether the data was read to its end."""
         state = self.get_context_state(context)
@@ -136,6 +162,10 @@ class ContactsStream(WisepopsStream[ContactsPage]):
             # Keep what was emitted: a STATE now saves re-reading it (and the quota).
             self.finalize_state_progress_markers(state)
             raise
+        finally:
+            partitions = self.partitions
+            if not partitions or context == partitions[-1]:
+                self._warn_malformed()
         next_page = self._paginator.current_value
         if self._paginator.drained and self._emitted.newest is not None:
             state[BOOKMARK_COMPLETE] = True
@@ -146,45 +176,84 @@ class ContactsStream(WisepopsStream[ContactsPage]):
                 "bookmark": self._emitted.newest,
                 "collected_after": next_page.collected_after,
                 "page": next_page.page,
+                "page_size": next_page.size or self.page_size,
             }
         if self._emitted.semantics == INCLUSIVE:
             state[COLLECTED_AFTER_MODE] = INCLUSIVE
 
     def _starting_page(self, state: dict[str, t.Any]) -> ContactsPage:
         emitted = t.cast("EmittedContacts", self._emitted)
-        bookmark = state.get("replication_key_value")
-        start_date = self.config.get("start_date")
-        if bookmark and not (start_date and parse_instant(start_date) > parse_instant(bookmark)):
-            emitted.newest = normalise(bookmark)
-            emitted.keys = set(state.get(KEYS_AT_BOOKMARK) or ())
+        bookmark = self._valid_bookmark(state)
+        configured = self.config.get("start_date")
+        start = parse_start_date(configured) if configured else None
+        if bookmark and not (start and start > require_instant(bookmark, "the bookmark")):
+            emitted.restore(bookmark, state.get(KEYS_AT_BOOKMARK) or ())
             if state.get(BOOKMARK_COMPLETE):
-                self._read_through = emitted.newest
+                self._read_through = bookmark
                 return ContactsPage(emitted.cursor_after(bookmark))
-            resume = state.get(RESUME_AT)
-            if resume and resume.get("bookmark") == emitted.newest:
-                return ContactsPage(resume["collected_after"], int(resume["page"]))
-            return ContactsPage(emitted.cursor_below(bookmark))
-        if start_date:
-            start = format_instant(parse_instant(start_date))
+            resumed = _resumed_page(state.get(RESUME_AT), bookmark, self.page_size)
+            return resumed or ContactsPage(emitted.cursor_below(bookmark))
+        if not bookmark:
+            # Only malformed contacts were emitted so far: their keys still apply.
+            emitted.restore(None, state.get(KEYS_AT_BOOKMARK) or ())
+        if start:
             # Contacts stamped exactly at start_date belong to the run, whatever the mode.
-            return ContactsPage(emitted.cursor_below(start))
+            return ContactsPage(emitted.cursor_below(format_instant(start)))
         return ContactsPage(None)
 
+    def _valid_bookmark(self, state: dict[str, t.Any]) -> str | None:
+        """The bookmark in the API's form; a value that does not parse is dropped."""
+        raw = state.get(BOOKMARK)
+        bookmark = stamp_of(raw)
+        if bookmark is not None:
+            # The SDK compares bookmarks as strings: keep them all in one form.
+            state[BOOKMARK] = bookmark
+        elif raw is not None:
+            self.logger.warning(
+                "contacts: the bookmark in the incoming state is not an ISO-8601 instant; "
+                "it is dropped and contacts are read again from start_date (or the start)"
+            )
+            for name in (BOOKMARK, KEYS_AT_BOOKMARK, BOOKMARK_COMPLETE, RESUME_AT):
+                state.pop(name, None)
+        return bookmark
+
+    def _warn_malformed(self) -> None:
+        if not self.malformed:
+            return
+        named = ", ".join(self.malformed[:NAMED_IN_WARNING])
+        more = len(self.malformed) - NAMED_IN_WARNING
+        self.logger.warning(
+            "contacts: %d contact(s) had a collected_at that is not an ISO-8601 instant; "
+            "they were emitted with collected_at null (the value as sent is in "
+            "collected_at_raw) and the bookmark ignores them. contact_key: %s%s",
+            len(self.malformed),
+            named,
+            f" and {more} more" if more > 0 else "",
+        )
+        self.malformed = []
+
+    @override
     def get_new_paginator(self) -> CollectedAfterPaginator:
         """A paginator starting where the bookmark says."""
         self._paginator = CollectedAfterPaginator(
             self._start,
             self.page_size,
             t.cast("EmittedContacts", self._emitted),
+            key_of=contact_key,
             read_through=self._read_through,
         )
         return self._paginator
 
+    @override
     def get_http_request(self, *, page: PageContext[ContactsPage]) -> HTTPRequest:
         """`collected_after`, `page_size`, `wisepop_id` and, within one timestamp, `page`."""
+        if self._unsaved:
+            # Progress is saved before every call: a run killed mid-way resumes here.
+            self.finalize_state_progress_markers(self.get_context_state(page.stream_context))
+            self._unsaved = False
         request = super().get_http_request(page=page)
         token = page.next_page_token or self._start
-        params: dict[str, t.Any] = {"page_size": self.page_size}
+        params: dict[str, t.Any] = {"page_size": token.size or self.page_size}
         if token.collected_after is not None:
             params["collected_after"] = token.collected_after
         if token.page > 1:
@@ -194,21 +263,59 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         request.params = params
         return request
 
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        """The page's contacts, or none when a window lost its anchor (it is read again)."""
+        body = json_body(response)
+        if not self._paginator.accept(body if isinstance(body, list) else []):
+            self.logger.info(
+                "contacts: contacts were deleted during paging (page %d moved); "
+                "reading an earlier page of the same timestamp",
+                self._paginator.current_value.page,
+            )
+            return
+        yield from super().parse_response(response)
+
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Drop contacts already emitted; add the key and the lifted common fields."""
+        raw = row.get("collected_at")
+        stamp = stamp_of(raw)
         key = contact_key(row)
         emitted = t.cast("EmittedContacts", self._emitted)
-        newest_before = emitted.newest
-        if not emitted.admit(row["collected_at"], key):
+        if not emitted.admit(stamp, key):
             return None
+        if stamp is None:
+            self.malformed.append(key)
         state = self.get_context_state(context)
-        if emitted.newest != newest_before:
-            state[KEYS_AT_BOOKMARK] = [key]
-        else:
-            state.setdefault(KEYS_AT_BOOKMARK, []).append(key)
+        state[KEYS_AT_BOOKMARK] = emitted.key_list
         state[BOOKMARK_COMPLETE] = False
+        self._unsaved = True
         fields = row.get("fields") or {}
-        return {**row, "contact_key": key, "fields": fields, **lift_fields(fields)}
+        return {
+            **row,
+            "collected_at": stamp,
+            "collected_at_raw": None if stamp or raw is None else _as_text(raw),
+            "contact_key": key,
+            "fields": fields,
+            **lift_fields(fields),
+        }
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _resumed_page(resume: object, bookmark: str, page_size: int) -> ContactsPage | None:
+    """The window a capped run stopped before, if the state holds a sound one."""
+    if not isinstance(resume, dict) or resume.get("bookmark") != bookmark:
+        return None
+    cursor, page, size = resume.get("collected_after"), resume.get("page"), resume.get("page_size")
+    if stamp_of(cursor) is None or not isinstance(page, int) or page < 2:
+        return None
+    if size is not None and not (isinstance(size, int) and 1 <= size <= page_size):
+        return None
+    return ContactsPage(t.cast("str", stamp_of(cursor)), page, size)
 
 
 class WisepopsListStream(WisepopsStream[None]):
@@ -220,6 +327,7 @@ class WisepopsListStream(WisepopsStream[None]):
     replication_key = None
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Only the configured popups; `created_at` as RFC 3339 (the API gives UTC wall time)."""
         wanted = self.config.get("wisepop_ids")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
-from tap_wisepops.pagination import parse_instant
+from tap_wisepops.pagination import parse_start_date
 from tap_wisepops.streams import ContactsStream, HooksStream, WisepopsListStream
 
 DEFAULT_API_URL = "https://app.wisepops.com/api2"
@@ -66,13 +68,20 @@ class TapWisepops(VendorTap):
         *http_properties(),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.call_budget = CallBudget(self.config.get("max_api_calls"))
+    @cached_property
+    def call_budget(self) -> CallBudget:
+        """API calls this run may spend, shared by every stream."""
+        return CallBudget(self.config.get("max_api_calls"))
 
+    @override
     def discover_streams(self) -> list[Stream]:
-        """Contacts, popups and hooks."""
-        return [ContactsStream(self), WisepopsListStream(self), HooksStream(self)]
+        """Contacts, popups and hooks, sharing one call budget."""
+        budget = self.call_budget
+        return [
+            ContactsStream(self, budget=budget),
+            WisepopsListStream(self, budget=budget),
+            HooksStream(self, budget=budget),
+        ]
 
     @staticmethod
     def check_settings(config: t.Mapping[str, t.Any]) -> None:
@@ -85,11 +94,8 @@ class TapWisepops(VendorTap):
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ConfigError(f"`page_size` must be an integer from 1 to {MAX_PAGE_SIZE}")
         start_date = config.get("start_date")
-        if start_date is not None:
-            try:
-                parse_instant(str(start_date))
-            except ValueError:
-                raise ConfigError("`start_date` must be an ISO-8601 date-time") from None
+        if start_date is not None and parse_start_date(start_date) is None:
+            raise ConfigError("`start_date` must be an ISO-8601 date or date-time")
         limit = config.get("max_api_calls")
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ConfigError("`max_api_calls` must be a whole number of at least 1")

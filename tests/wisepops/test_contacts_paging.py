@@ -41,7 +41,10 @@ def test_a_tie_group_larger_than_the_page_is_paged_through(
     expected = seed_groups([4, 57, 3])
     run = run_tap({**config, "page_size": 10})
     assert run.keys() == expected
-    assert contact_calls(sandbox) <= 8
+    # Pages inside one timestamp overlap the last contact read, so that a deletion cannot
+    # shift unread contacts past them (tap_wisepops/pagination.py): at page size 10 this
+    # costs 2 calls more than plain pages (8); at 1000 the overlap is 1 contact of 1000.
+    assert contact_calls(sandbox) == 10
 
 
 def test_the_seeded_import_of_1200_contacts_at_one_instant_is_read_whole(
