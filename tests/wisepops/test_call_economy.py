@@ -122,3 +122,40 @@ def test_an_inclusive_server_is_recognised_and_remembered_in_the_state(
     # Cursors just below a timestamp cannot tell; resuming at the bookmark itself can.
     second = run_tap({**config, "page_size": PAGE}, state=first.state)
     assert second.state["bookmarks"]["contacts"]["collected_after_mode"] == "inclusive"
+
+
+def seed_tie_block(sandbox: SandboxClient, size: int, after: int = 5) -> None:
+    """`size` contacts sharing one collected_at, then `after` a millisecond apart."""
+    sandbox.seed(
+        "wisepops",
+        contacts=size,
+        collected_at="2030-01-01T00:00:00.500Z",
+        same_timestamp=True,
+        form_session=True,
+        replace=True,
+        summary_only=True,
+    )
+    sandbox.seed("wisepops", contacts=after, summary_only=True)
+
+
+@pytest.mark.parametrize("size", [1000, 1999, 2000, 5000])
+def test_overlapping_pages_inside_a_tie_block_cost_no_call_at_the_default_page_size(
+    sandbox: SandboxClient, config: dict[str, Any], mode: str, size: int
+) -> None:
+    seed_tie_block(sandbox, size)
+    run = run_tap(config)
+    assert run.keys() == store_keys(sandbox)
+    assert contact_calls(sandbox) == math.ceil((size + 5 + 1) / 1000)
+
+
+def test_deleting_read_contacts_inside_a_tie_block_costs_one_call_more(
+    sandbox: SandboxClient, config: dict[str, Any]
+) -> None:
+    # The page that moved is dropped unread, one earlier page anchors the query again,
+    # and the dropped page is asked for again: 4 calls where 3 read the block untouched.
+    seed_tie_block(sandbox, 2000, after=0)
+    sandbox.action(
+        "wisepops", "delete_contacts", positions=list(range(0, 1000, 100)), after_requests=1
+    )
+    run_tap(config)
+    assert contact_calls(sandbox) == 4

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from sandbox.control import SandboxClient
-from tests.wisepops.conftest import contact_calls, run_tap
+from tests.wisepops.conftest import run_tap
 
 STAMP = "2030-01-01T00:00:00.500Z"
 
@@ -102,17 +100,6 @@ def test_a_capped_run_resumed_in_a_tie_block_survives_deletions_between_runs(
         state = run.state
     assert set(at_start) & set(alive(sandbox)) <= set(emitted)
     assert len(emitted) == len(set(emitted))
-
-
-@pytest.mark.parametrize("page_snapshots", [False, True], ids=["live-pages", "snapshot-pages"])
-def test_without_deletions_a_2000_contact_tie_block_costs_three_calls(
-    sandbox: SandboxClient, config: dict[str, Any], page_snapshots: bool
-) -> None:
-    sandbox.settings("wisepops", page_snapshots=page_snapshots)
-    at_start = seed_tie_block(sandbox, 2000)
-    run = run_tap(config)
-    assert sessions(run.records()) == at_start
-    assert contact_calls(sandbox) == 3
 
 
 def test_deletions_with_snapshot_pages_lose_nothing_either(
