@@ -116,8 +116,12 @@ class SafeSingerReader(SimpleSingerReader):
             host.reject_input(_stream_of(raw), NOT_MESSAGE, {"line": text})
             return None
         kind = message["type"]
-        if kind == SingerMessageType.RECORD:
-            self._record(message, valid_text, callbacks[kind])
+        if kind == SingerMessageType.RECORD and not valid_text:
+            host.acks.record_read()
+            line = raw.decode("utf-8", errors="backslashreplace")
+            host.reject_input(_stream_of(raw), NOT_UTF8, {"line": line})
+        elif kind == SingerMessageType.RECORD:
+            self._record(message, callbacks[kind])
         elif kind == SingerMessageType.SCHEMA:
             _check_schema(message, valid_text)
             callbacks[kind](message)
@@ -130,18 +134,13 @@ class SafeSingerReader(SimpleSingerReader):
             return None
         return str(kind)
 
-    def _record(
-        self, message: dict[str, t.Any], valid_text: bool, callback: t.Callable[[dict], None]
-    ) -> None:
+    def _record(self, message: dict[str, t.Any], callback: t.Callable[[dict], None]) -> None:
         host = t.cast("InputHost", self.host)
         host.acks.record_read()
         stream = str(message.get("stream") or "unknown")
         record = message.get("record")
         if not isinstance(record, dict):
             host.reject_input(stream, NOT_OBJECT, {"record": record})
-            return
-        if not valid_text:
-            host.reject_input(stream, NOT_UTF8, record)
             return
         if _depth(record) > MAX_DEPTH:
             host.reject_input(stream, TOO_DEEP, {"line": "(too deep to keep)"})
