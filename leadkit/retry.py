@@ -37,13 +37,22 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
+#: Seconds one request may spend waiting out 429s before the run gives up on it.
+THROTTLE_BUDGET_SECONDS = 15 * 60.0
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries: Retry-After honoured exactly (capped), else jittered exponential."""
+    """Bounded retries: Retry-After honoured exactly (capped), else jittered exponential.
+
+    `max_tries` bounds failures (5xx, drops, timeouts); 429s are bounded apart, by the total
+    time one request spends waiting them out (`throttle_budget_seconds`).
+    """
 
     max_tries: int = 5
     base_seconds: float = 1.0
     cap_seconds: float = 60.0
+    throttle_budget_seconds: float = THROTTLE_BUDGET_SECONDS
 
     def wait(self, attempt: int, response: requests.Response | None) -> float:
         """Seconds to sleep before try number `attempt + 1` (attempt counts from 1)."""
@@ -55,3 +64,12 @@ class RetryPolicy:
         exponential = self.base_seconds * (2 ** (attempt - 1))
         # Full jitter spreads retries from parallel workers; the floor keeps progress.
         return min(self.cap_seconds, exponential * (0.5 + random.random() / 2))
+
+    def throttle_wait(self, throttles: int, hinted: float | None, window: float | None) -> float:
+        """Seconds to wait after a request's `throttles`-th 429 (counting from 1): the server's
+        hint, capped; without one, jittered exponential up to the rate `window` (or the cap)."""
+        if hinted is not None:
+            return min(hinted, self.cap_seconds)
+        ceiling = min(self.cap_seconds, window) if window else self.cap_seconds
+        exponential = self.base_seconds * (2 ** min(throttles - 1, 32))
+        return min(ceiling, exponential) * (0.5 + random.random() / 2)

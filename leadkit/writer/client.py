@@ -32,6 +32,11 @@ TRANSIENT_ERRORS = (
 )
 
 
+#: Seconds a write in doubt is given to land before reading it back: the failure itself
+#: (a read timeout, a 5xx, a cut connection) already came after the server had the request.
+SETTLE_SECONDS = 2.0
+
+
 class ApiUnavailable(FatalAPIError):
     """The vendor kept failing after every retry: stop, so that nothing is acknowledged."""
 
@@ -71,6 +76,7 @@ class ApiClient:
         forbidden_setting: str | None = None,
         pool_size: int = 64,
         server_errors_ambiguous: bool = True,
+        settle_seconds: float = SETTLE_SECONDS,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -84,6 +90,8 @@ class ApiClient:
         self.daily_remaining_header = daily_remaining_header
         #: Whether a 5xx answer to a write may mean the write was applied anyway.
         self.server_errors_ambiguous = server_errors_ambiguous
+        #: How long a write in doubt is left to land before it is read back.
+        self.settle_seconds = settle_seconds
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
@@ -217,14 +225,17 @@ class ApiClient:
         """Send with pacing and retries; return 2xx or a non-retriable 4xx for the caller.
 
         Raises AuthFailure on 401/403, QuotaExhausted when the daily budget is spent and
-        ApiUnavailable when every try failed. With `retry_ambiguous=False` (writes that are
-        not idempotent) a failure that may have been applied raises AmbiguousWrite instead
+        ApiUnavailable when every try failed or 429s outlasted the request's wait budget
+        (429s cost waits, not tries). With `retry_ambiguous=False` (writes that are not
+        idempotent) a failure that may have been applied raises AmbiguousWrite instead
         of being retried blindly; a 429 is still retried (it was refused, not applied).
         `on_send` runs on every try just before the request leaves, after pacing and the
         in-flight slot: the moment from which a write may have been applied.
         """
         failure = "no attempt"
-        for attempt in range(1, self.policy.max_tries + 1):
+        failures = throttles = 0
+        throttled_for = 0.0
+        while failures < self.policy.max_tries:
             self._check_halted()
             try:
                 # The slot first, then the pacing: a start the limiter granted must not
@@ -241,17 +252,19 @@ class ApiClient:
                     )
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
+                failures += 1
                 failure = type(exc).__name__
                 if not retry_ambiguous and not never_sent(exc):
                     self._ambiguous(method, path, failure)
-                self._back_off(attempt, None, method, path, failure)
+                self._back_off(failures, None, method, path, failure)
                 continue
             if not _complete_json(response):
                 self._tally("calls")
+                failures += 1
                 failure = f"HTTP {response.status_code} with a truncated body"
                 if not retry_ambiguous:
                     self._ambiguous(method, path, failure)
-                self._back_off(attempt, None, method, path, failure)
+                self._back_off(failures, None, method, path, failure)
                 continue
             self._tally("calls")
             self._observe_latency(time.monotonic() - started)
@@ -270,19 +283,21 @@ class ApiClient:
                 if status == HTTPStatus.TOO_MANY_REQUESTS:
                     raise self._quota_error()
             if status == HTTPStatus.TOO_MANY_REQUESTS:
+                # Refused, not failed: it costs a wait from its own budget, never a try.
                 self._tally("throttled")
-                failure = describe_response(self.vendor, response)
-                self._throttled(attempt, response, method, path)
+                throttles += 1
+                throttled_for += self._throttled(throttles, throttled_for, response, method, path)
                 continue
             if is_retriable_status(status):
+                failures += 1
                 failure = describe_response(self.vendor, response)
                 if not retry_ambiguous and self.server_errors_ambiguous:
                     self._ambiguous(method, path, f"HTTP {status}")
-                self._back_off(attempt, response, method, path, f"HTTP {status}")
+                self._back_off(failures, response, method, path, f"HTTP {status}")
                 continue
             return response
         raise ApiUnavailable(
-            f"{self.vendor} {method} {_route(path)} failed {self.policy.max_tries} times "
+            f"{self.vendor} {method} {_route(path)} failed {failures} times "
             f"(last: {failure}); stopping so that no state is acknowledged past it."
         )
 
@@ -294,11 +309,19 @@ class ApiClient:
         raise AmbiguousWrite(f"{self.vendor} {method} {_route(path)}: {reason}")
 
     def settle(self) -> None:
-        """Give the server one more timeout to finish a write in doubt before reading back."""
-        time.sleep(min(self.timeout, self.policy.cap_seconds))
+        """Give the server a moment to finish a write in doubt before reading it back."""
+        time.sleep(min(self.settle_seconds, self.timeout))
 
-    def _throttled(self, attempt: int, response: requests.Response, method: str, path: str) -> None:
-        """Wait what Retry-After says, else the server's window, else back off."""
+    def _throttled(
+        self,
+        throttles: int,
+        waited: float,
+        response: requests.Response,
+        method: str,
+        path: str,
+    ) -> float:
+        """Wait what Retry-After says, else the server's window, else back off up to the
+        window; return the seconds waited. Past the request's 429 budget, stop the run."""
         hinted = parse_retry_after(response.headers.get("Retry-After"))
         if hinted is None:
             interval = response.headers.get(INTERVAL_HEADER)
@@ -306,17 +329,30 @@ class ApiClient:
                 hinted = float(interval) / 1000 if interval is not None else None
             except ValueError:
                 hinted = None
-        wait = (
-            min(hinted, self.policy.cap_seconds)
-            if hinted is not None
-            else self.policy.wait(attempt, None)
+        window = self.limiter.paced_window if self.limiter is not None else None
+        budget = self.policy.throttle_budget_seconds
+        if waited >= budget:
+            raise ApiUnavailable(
+                f"{self.vendor} {method} {_route(path)} was refused with HTTP 429 {throttles} "
+                f"times over {waited:.0f} s; stopping so that no state is acknowledged past it."
+            )
+        wait = min(self.policy.throttle_wait(throttles, hinted, window), budget - waited)
+        logger.info(
+            "%s %s %s: HTTP 429 (%d for this request), waiting %.2f s",
+            self.vendor,
+            method,
+            _route(path),
+            throttles,
+            wait,
         )
-        self._log_retry(attempt, method, path, wait, "HTTP 429")
-        if self.limiter is not None:
-            # Everyone waits: the budget is shared, so other threads would 429 too.
+        if self.limiter is not None and hinted is not None:
+            # Everyone waits (this request too, in the limiter): the server said the shared
+            # budget is spent until then, so other threads would 429 as well.
             self.limiter.pause(wait)
         else:
+            # A bare 429 says nothing about the others: each refused request backs off.
             time.sleep(wait)
+        return wait
 
     def _back_off(
         self,

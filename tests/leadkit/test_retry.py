@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 import requests
 
 from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
+from leadkit.writer import ApiClient, ApiUnavailable
+from sandbox.control import DEMO_KEYS, SandboxClient
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -56,3 +59,50 @@ def test_only_429_and_5xx_are_retriable() -> None:
         502,
         503,
     ]
+
+
+def test_429s_get_a_fifteen_minute_wait_budget_by_default() -> None:
+    assert RetryPolicy().throttle_budget_seconds == 15 * 60
+
+
+def test_a_429_hint_is_waited_exactly_and_capped() -> None:
+    policy = RetryPolicy(cap_seconds=30)
+    assert policy.throttle_wait(1, 4.0, window=10.0) == 4.0
+    assert policy.throttle_wait(1, 3600.0, window=10.0) == 30.0
+
+
+def test_a_bare_429_backs_off_exponentially_up_to_the_rate_window() -> None:
+    policy = RetryPolicy(base_seconds=1.0, cap_seconds=60)
+    for throttles in (1, 2, 3):
+        wait = policy.throttle_wait(throttles, None, window=10.0)
+        assert 2 ** (throttles - 1) / 2 <= wait <= 2 ** (throttles - 1)
+    assert all(5.0 <= policy.throttle_wait(9, None, window=10.0) <= 10.0 for _ in range(20))
+    assert 30.0 <= policy.throttle_wait(9, None, window=None) <= 60.0
+
+
+def _ghl_client(sandbox: SandboxClient, policy: RetryPolicy) -> ApiClient:
+    return ApiClient(
+        vendor="GHL",
+        base_url=sandbox.api_url("ghl"),
+        headers={"Authorization": f"Bearer {DEMO_KEYS['ghl']}", "Version": "2021-07-28"},
+        auth_setting="access_token",
+        policy=policy,
+        timeout=60,
+    )
+
+
+def test_429s_cost_waits_not_tries(sandbox: SandboxClient) -> None:
+    sandbox.faults("ghl", queue=["429"] * 7, retry_after=0.05)
+    client = _ghl_client(sandbox, RetryPolicy())
+    response = client.request("GET", f"/locations/{DEMO_KEYS['ghl_location']}/customFields")
+    assert response.status_code == 200
+    assert client.throttled == 7
+
+
+def test_429s_past_the_wait_budget_stop_the_request(sandbox: SandboxClient) -> None:
+    sandbox.faults("ghl", queue=["429"] * 10, retry_after=0.25)
+    # Fifteen minutes cannot be waited out in a test: one second shows where the bound is.
+    client = _ghl_client(sandbox, RetryPolicy(throttle_budget_seconds=1.0))
+    with pytest.raises(ApiUnavailable, match="HTTP 429 5 times"):
+        client.request("GET", f"/locations/{DEMO_KEYS['ghl_location']}/customFields")
+    assert sandbox.counters("ghl")["requests"] == 5
