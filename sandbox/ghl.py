@@ -318,6 +318,9 @@ class GhlApi(VendorApi):
         "rate_limit_window_ms": 10_000,
         "daily_limit": 200_000,
         "retry_after_on_429": False,
+        # Documented: every response carries the five X-RateLimit-* headers. Turning this off
+        # gives the harsher variant some clients report: a 429 that carries none of them.
+        "rate_limit_headers_on_429": True,
         "rate_limit_counts_refused": True,
         # POST /contacts/search and GET /contacts/search/duplicate see writes this late.
         "search_lag_ms": 3_000,
@@ -567,6 +570,8 @@ class GhlApi(VendorApi):
             return 401, UNAUTHORIZED, {}
         allowed, headers = self.limiter.hit(location, self.settings)
         if not allowed:
+            if not self.settings["rate_limit_headers_on_429"]:
+                headers = {k: v for k, v in headers.items() if not k.startswith("X-RateLimit-")}
             return 429, TOO_MANY, headers
         version = request.headers.get("version")
         if version is None:

@@ -601,6 +601,21 @@ def test_retry_after_on_429_can_be_switched_on(ghl: Ghl, sandbox: SandboxClient)
     assert 1 <= int(response.headers["Retry-After"]) <= 5
 
 
+def test_429_without_any_rate_limit_header_can_be_switched_on(
+    ghl: Ghl, sandbox: SandboxClient
+) -> None:
+    sandbox.settings(
+        "ghl", rate_limit_max=1, rate_limit_window_ms=60_000, rate_limit_headers_on_429=False
+    )
+    allowed = ghl.call("GET", f"/locations/{LOCATION}/customFields")
+    refused = ghl.call("GET", f"/locations/{LOCATION}/customFields")
+    assert all(name in allowed.headers for name in RATE_HEADERS)
+    assert refused.status_code == 429
+    assert refused.json()["message"] == "Too Many Requests - Rate limit exceeded"
+    assert not [name for name in refused.headers if name.lower().startswith("x-ratelimit")]
+    assert "Retry-After" not in refused.headers
+
+
 def test_windows_are_per_location(ghl: Ghl, sandbox: SandboxClient) -> None:
     sandbox.settings("ghl", rate_limit_max=1, rate_limit_window_ms=60_000)
     sandbox.action("ghl", "add_location", token="pit-other", location_id="loc-other")
