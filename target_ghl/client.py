@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from leadkit.ratelimit import RateLimiter
 from leadkit.settings import request_timeout, retry_policy
+from leadkit.timestamps import parse_instant
 from leadkit.writer import ApiClient, Reject
 
 VENDOR = "GHL"
@@ -60,12 +64,47 @@ def checked(response: requests.Response, what: str) -> dict[str, Any]:
     raise Reject(f"ghl {response.status_code} on {what}", vendor_message(response) or None)
 
 
+@dataclass(frozen=True)
+class Upserted:
+    """An upsert's outcome: the contact as GHL keeps it, and whether this run created it."""
+
+    contact: dict[str, Any]
+    created: bool
+
+
+class ServerClock:
+    """How far GHL's clock is ahead of ours, as a lower bound learned from its answers.
+
+    A stamp GHL wrote while serving a request was written before the answer arrived, so
+    stamp minus arrival time never exceeds the offset; the largest such sample is the best.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset: float | None = None
+
+    def observe(self, stamp: Any, arrived: float) -> None:
+        """Learn from a stamp GHL wrote while answering a request that arrived at `arrived`."""
+        moment = parse_instant(stamp)
+        if moment is None:
+            return
+        sample = moment.timestamp() - arrived
+        with self._lock:
+            self._offset = sample if self._offset is None else max(self._offset, sample)
+
+    def server_time(self, local: float) -> float:
+        """GHL's time at our `local` time, never later than the truth."""
+        with self._lock:
+            return local + (self._offset or 0.0)
+
+
 class GhlClient:
     """The handful of GHL operations a contact write needs."""
 
     def __init__(self, api: ApiClient, location_id: str) -> None:
         self.api = api
         self.location_id = location_id
+        self.clock = ServerClock()
 
     def custom_fields(self) -> list[dict[str, Any]]:
         """The location's contact custom-field definitions."""
@@ -76,9 +115,34 @@ class GhlClient:
         fields = body.get("customFields")
         return [item for item in fields if isinstance(item, dict)] if fields else []
 
-    def upsert(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /contacts/upsert: `{"new": bool, "contact": {...}}`."""
-        return checked(self.api.request("POST", "/contacts/upsert", json=body), "upsert")
+    def upsert(self, body: dict[str, Any]) -> Upserted:
+        """POST /contacts/upsert (`{"new": bool, "contact": {...}}`); retried when in doubt."""
+        sent: list[float] = []
+        response = self.api.request(
+            "POST", "/contacts/upsert", json=body, on_send=lambda: sent.append(time.time())
+        )
+        arrived = time.time()
+        answer = checked(response, "upsert")
+        contact = answer.get("contact")
+        if not isinstance(contact, dict):
+            contact = {}
+        self.clock.observe(contact.get("dateUpdated"), arrived)
+        if answer.get("new") is True or len(sent) < 2:
+            return Upserted(contact, answer.get("new") is True)
+        # An earlier try may have created the contact before its answer was lost, so this
+        # answer says `new: false`: it did if GHL added the contact after that try left.
+        added = contact.get("dateAdded")
+        if added is None and contact.get("id"):
+            added = self.contact(str(contact["id"])).get("dateAdded")
+        moment = parse_instant(added)
+        created = moment is not None and moment.timestamp() >= self.clock.server_time(sent[0])
+        return Upserted(contact, created)
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        """GET /contacts/{id}."""
+        response = self.api.request("GET", f"/contacts/{contact_id}")
+        contact = checked(response, "contact").get("contact")
+        return contact if isinstance(contact, dict) else {}
 
     def find_duplicate(self, *, email: str | None, phone: str | None) -> dict[str, Any] | None:
         """The contact GHL would match, by email first, then phone (a read: dry runs use it)."""

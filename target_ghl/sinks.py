@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
+
+from typing_extensions import override
 
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, PENDING, content_hash
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog, Unusable
+from target_ghl.doubts import Doubt, DoubtBook
 from target_ghl.normalise import (
     ContactWrite,
     Task,
@@ -20,6 +25,8 @@ from target_ghl.normalise import (
 )
 
 if t.TYPE_CHECKING:
+    from singer_sdk.target_base import Target
+
     from target_ghl.target import TargetGHL
 
 CONTACTS = "ghl-contacts"
@@ -46,6 +53,17 @@ class CustomFieldsOnce:
 
 class ContactsSink(ApiBatchSink):
     """Upserts each record as a contact, then adds tags, notes and tasks once."""
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        #: Notes and tasks whose POST may have landed, read back once the batch is written.
+        self.doubts = DoubtBook()
 
     @property
     def ghl(self) -> GhlClient:
@@ -110,26 +128,28 @@ class ContactsSink(ApiBatchSink):
         if self.dry_run:
             self._rehearse(contact, known)
             return
-        answer = self.ghl.upsert(body)
-        saved = answer.get("contact")
-        if not isinstance(saved, dict):
-            saved = {}
+        upserted = self.ghl.upsert(body)
+        saved = upserted.contact
         contact_id = str(saved.get("id") or "")
         if not contact_id:
             raise Reject("ghl upsert answer had no contact id")
         if _split(contact, saved):
             summary.count(stream, "email_phone_split")
             raise Reject(SPLIT, f"contact {contact_id} kept its own email or phone")
-        summary.count(stream, "created" if answer.get("new") else "updated")
+        summary.count(stream, "created" if upserted.created else "updated")
         if contact.tags and not self.replace_tags:
             self.ghl.add_tags(contact_id, contact.tags)
-        for note in contact.notes:
-            self._post_note_once(contact_id, note)
-        for task in contact.tasks:
-            self._post_task_once(contact_id, task)
-        self.run.ledger.put(
-            CONTACTS, ledger_key, {"state": DONE, "hash": fingerprint, "id": contact_id}
-        )
+        doubts = [self._post_note_once(contact_id, note) for note in contact.notes]
+        doubts += [self._post_task_once(contact_id, task) for task in contact.tasks]
+
+        def finish() -> None:
+            self.run.ledger.put(
+                CONTACTS, ledger_key, {"state": DONE, "hash": fingerprint, "id": contact_id}
+            )
+
+        in_doubt = [doubt for doubt in doubts if doubt is not None]
+        if not self.doubts.finish_later(ledger_key, record, in_doubt, finish):
+            finish()
 
     def _upsert_body(self, contact: ContactWrite) -> dict[str, Any]:
         body: dict[str, Any] = {"locationId": self.ghl.location_id, **contact.fields}
@@ -184,8 +204,8 @@ class ContactsSink(ApiBatchSink):
     def _entry_key(self, contact_id: str, content: str) -> str:
         return f"{self.ghl.location_id}:{contact_id}:{content_hash(content)}"
 
-    def _post_note_once(self, contact_id: str, note: str) -> None:
-        self._post_once(
+    def _post_note_once(self, contact_id: str, note: str) -> Doubt | None:
+        return self._post_once(
             NOTES,
             self._entry_key(contact_id, note),
             post=lambda: self.ghl.post_note(contact_id, note),
@@ -194,8 +214,8 @@ class ContactsSink(ApiBatchSink):
             ),
         )
 
-    def _post_task_once(self, contact_id: str, task: Task) -> None:
-        self._post_once(
+    def _post_task_once(self, contact_id: str, task: Task) -> Doubt | None:
+        return self._post_once(
             TASKS,
             self._entry_key(contact_id, task.digest()),
             post=lambda: self.ghl.post_task(contact_id, task.to_body()),
@@ -209,27 +229,29 @@ class ContactsSink(ApiBatchSink):
         *,
         post: Callable[[], dict[str, Any]],
         find: Callable[[], dict[str, Any] | None],
-    ) -> None:
-        """A non-idempotent POST made idempotent: ledger bracket, read back when in doubt."""
-        ledger, summary, kind = self.run.ledger, self.run.summary, namespace.split("-")[-1]
+    ) -> Doubt | None:
+        """A non-idempotent POST made idempotent: ledger bracket; a POST in doubt is set
+        aside (returned) to be read back before any resend, once the batch is written."""
+        ledger = self.run.ledger
         entry = ledger.get(namespace, key)
         if entry and entry.get("state") == DONE:
-            return
+            return None
+        held = self.doubts.get(namespace, key)
+        if held is not None:
+            return held
         if entry and entry.get("state") == PENDING and self._found(namespace, key, find):
-            return
+            return None
         ledger.put(namespace, key, {"state": PENDING})
-        for _ in range(self.run.client.policy.max_tries):
-            try:
-                created = post()
-            except AmbiguousWrite:
-                self.run.client.settle()
-                if self._found(namespace, key, find):
-                    return
-                continue
-            ledger.put(namespace, key, {"state": DONE, "id": created.get("id")})
-            summary.count(self.stream_name, f"{kind}_posted")
-            return
-        raise ApiUnavailable(f"GHL kept failing to post a {kind[:-1]}; stopping the run")
+        try:
+            created = post()
+        except AmbiguousWrite:
+            return self.doubts.add(Doubt(namespace, key, post, find))
+        self._posted(namespace, key, created)
+        return None
+
+    def _posted(self, namespace: str, key: str, created: dict[str, Any]) -> None:
+        self.run.ledger.put(namespace, key, {"state": DONE, "id": created.get("id")})
+        self.run.summary.count(self.stream_name, f"{namespace.split('-')[-1]}_posted")
 
     def _found(self, namespace: str, key: str, find: Callable[[], dict[str, Any] | None]) -> bool:
         """Whether a write in doubt landed; if so the ledger says done."""
@@ -239,6 +261,61 @@ class ContactsSink(ApiBatchSink):
         self.run.ledger.put(namespace, key, {"state": DONE, "id": found.get("id")})
         self.run.summary.count(self.stream_name, f"{namespace.split('-')[-1]}_reconciled")
         return True
+
+    # Writes in doubt
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        """Write the batch, then settle the writes set aside in doubt: the SDK emits STATE
+        once this returns, so every record is written or rejected by then."""
+        try:
+            super().process_batch(context)
+            self._settle_doubts()
+        except BaseException as exc:
+            self.run.client.halt(exc)
+            self.doubts.clear()
+            self.run.report(self.logger)
+            raise
+        for record, reject, finish in self.doubts.close():
+            if reject is None:
+                finish()
+            else:
+                self._settle_reject(record, reject)
+
+    def _settle_doubts(self) -> None:
+        """Read back each write in doubt after a short settle; resend only what is absent."""
+        settle = self.run.client.settle_seconds
+        while self.doubts:
+            doubts = self.doubts.take_open()
+            pause = max(d.since for d in doubts) + settle - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            workers = max(1, min(len(doubts), self.max_concurrency))
+            with ThreadPoolExecutor(workers, thread_name_prefix="ghl-doubt") as pool:
+                futures = [pool.submit(self._resolve, doubt) for doubt in doubts]
+                for future in as_completed(futures):
+                    error = future.exception()
+                    if error is not None:
+                        # The other read-backs stop at their next request.
+                        self.run.client.halt(error)
+                        raise error
+
+    def _resolve(self, doubt: Doubt) -> None:
+        kind = doubt.namespace.split("-")[-1][:-1]
+        with self.run.client.attribute_to(self.stream_name):
+            try:
+                if self._found(doubt.namespace, doubt.key, doubt.find):
+                    return
+                if doubt.sends >= self.run.client.policy.max_tries:
+                    raise ApiUnavailable(f"GHL kept failing to post a {kind}; stopping the run")
+                created = doubt.post()
+            except AmbiguousWrite:
+                self.doubts.reopen(doubt)
+                return
+            except Reject as reject:
+                doubt.rejected = reject
+                return
+        self._posted(doubt.namespace, doubt.key, created)
 
 
 def _first(

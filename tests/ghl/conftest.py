@@ -100,11 +100,34 @@ def ghl_config(sandbox: SandboxClient, demo_keys: dict[str, str], tmp_path: Path
 
 
 @pytest.fixture
+def default_config(sandbox: SandboxClient, demo_keys: dict[str, str], tmp_path: Path) -> dict:
+    """Only what a user must give (credentials, URL, region, files): every timeout, retry
+    bound and backoff at its default."""
+    return {
+        "access_token": demo_keys["ghl"],
+        "location_id": demo_keys["ghl_location"],
+        "api_url": sandbox.api_url("ghl"),
+        "default_phone_region": "US",
+        "ledger_path": str(tmp_path / "ledger.sqlite"),
+        "reject_file": str(tmp_path / "rejects.jsonl"),
+    }
+
+
+@pytest.fixture
 def run_target(ghl_config: dict) -> RunTarget:
     """Run the target in-process on Singer lines; expected errors are returned, not raised."""
+    return _runner(ghl_config)
 
+
+@pytest.fixture
+def run_with_defaults(default_config: dict) -> RunTarget:
+    """`run_target` with default timeouts, retries and backoff."""
+    return _runner(default_config)
+
+
+def _runner(base: dict) -> RunTarget:
     def run(lines: str, *, expect_error: bool = False, **overrides: Any) -> Run:
-        config = {**ghl_config, **overrides}
+        config = {**base, **overrides}
         collect = _Collect()
         root = logging.getLogger()
         root.addHandler(collect)
