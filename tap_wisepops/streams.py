@@ -187,7 +187,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         configured = self.config.get("start_date")
         start = parse_start_date(configured) if configured else None
         if bookmark and not (start and start > require_instant(bookmark, "the bookmark")):
-            emitted.restore(bookmark, state.get(KEYS_AT_BOOKMARK) or ())
+            emitted.restore(bookmark, _saved_keys(state))
             if state.get(BOOKMARK_COMPLETE):
                 self._read_through = bookmark
                 return ContactsPage(emitted.cursor_after(bookmark))
@@ -195,7 +195,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
             return resumed or ContactsPage(emitted.cursor_below(bookmark))
         if not bookmark:
             # Only malformed contacts were emitted so far: their keys still apply.
-            emitted.restore(None, state.get(KEYS_AT_BOOKMARK) or ())
+            emitted.restore(None, _saved_keys(state))
         if start:
             # Contacts stamped exactly at start_date belong to the run, whatever the mode.
             return ContactsPage(emitted.cursor_below(format_instant(start)))
@@ -300,6 +300,12 @@ class ContactsStream(WisepopsStream[ContactsPage]):
             "fields": fields,
             **lift_fields(fields),
         }
+
+
+def _saved_keys(state: dict[str, t.Any]) -> list[str]:
+    """`keys_at_bookmark` from the incoming state; anything but strings is ignored."""
+    keys = state.get(KEYS_AT_BOOKMARK)
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
 
 
 def _as_text(value: object) -> str:
