@@ -48,6 +48,9 @@ if t.TYPE_CHECKING:
 
 ONE_MS = timedelta(milliseconds=1)
 INCLUSIVE = "inclusive"
+#: Pages one run may find moved before it gives up: contacts deleted between nearly every
+#: two calls would otherwise keep it backing up until the month's calls are gone.
+MAX_MOVED_PAGES = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -169,6 +172,10 @@ class EmittedContacts:
         return shift(stamp, ONE_MS) if self.semantics == INCLUSIVE else stamp
 
 
+class ContactsKeepMoving(Exception):
+    """Too many pages moved under deletions in one run; the state covers what was emitted."""
+
+
 class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
     """Moves `collected_after` between timestamps and anchored windows within one."""
 
@@ -191,6 +198,7 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
         #: Whether the last window started with an unknown contact (and was dropped).
         self.anchor_lost = False
         self._backups = 0
+        self._moved = 0
 
     def accept(self, records: list[dict[str, t.Any]]) -> bool:
         """Whether the records of the window just received can be used (call it first)."""
@@ -244,6 +252,12 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
     def _back_up(self, lost: ContactsPage) -> ContactsPage:
         """A window starting earlier, twice as far back each time, down to position 0."""
         self._backups += 1
+        self._moved += 1
+        if self._moved > MAX_MOVED_PAGES:
+            raise ContactsKeepMoving(
+                f"contacts were deleted during paging {self._moved} times in this run; "
+                "stopped to spare the call budget. The next run reads the rest."
+            )
         distance = self.page_size * 2 ** (self._backups - 1)
         start = max(0, lost.start(self.page_size) - distance)
         return ContactsPage(lost.collected_after, start // self.page_size + 1, self.page_size)

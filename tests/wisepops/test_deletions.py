@@ -110,3 +110,17 @@ def test_deletions_with_snapshot_pages_lose_nothing_either(
     delete_later(sandbox, list(range(0, 1000, 100)), after_requests=1)
     run = run_tap(config)
     assert set(at_start) & set(alive(sandbox)) <= set(sessions(run.records()))
+
+
+def test_a_tie_block_that_keeps_moving_stops_the_run_with_what_was_emitted_saved(
+    sandbox: SandboxClient, config: dict[str, Any]
+) -> None:
+    seed_tie_block(sandbox, 2000)
+    for k in range(1, 60):
+        delete_later(sandbox, [k], after_requests=k)
+    run = run_tap(config, expect_error=True)
+    assert "deleted during paging" in str(run.error)
+    assert sandbox.counters("wisepops")["requests"] < 50
+    bookmark = run.state["bookmarks"]["contacts"]
+    assert bookmark["bookmark_complete"] is False
+    assert len(bookmark["keys_at_bookmark"]) == len(run.keys())
