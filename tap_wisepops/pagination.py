@@ -21,7 +21,8 @@ first contact is unknown (or that comes back empty) is dropped unread and the qu
 up to an earlier window, ending at position 0 where no anchor is needed. Without deletions
 this costs no call: only the overlap (one contact, a few deep in huge blocks) is re-read.
 Only a short page that passed the check ends the data, so the bookmark is never marked
-complete over a gap. Page sizes 1 and 2 cannot overlap and fall back to plain pages.
+complete over a gap. Where no size up to `page_size` can overlap (sizes 1 and 2, and very
+small sizes at positions every size divides) a plain next page is read, unchecked.
 
 Malformed `collected_at`. The server sorts by its true time, so a contact whose value does
 not parse lies between its parseable neighbours. Pages are cut on their last parseable
