@@ -36,6 +36,7 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from singer_sdk.pagination import BaseAPIPaginator
 
@@ -57,8 +58,18 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def stamp_of(value: object) -> str | None:
     """A `collected_at` in the API's own form (strings then compare as instants), else None."""
+    return _stamp_of_text(value) if isinstance(value, str) else None
+
+
+# Each value is read several times (key, dedup, paging), so one page's worth is cached.
+@lru_cache(maxsize=4096)
+def _stamp_of_text(value: str) -> str | None:
     moment = parse_instant(value)
-    return None if moment is None else format_instant(moment)
+    if moment is None:
+        return None
+    if len(value) == 24 and value[10] == "T" and value[19] == "." and value[23] == "Z":
+        return value  # already the API's form: formatting it again would give it back
+    return format_instant(moment)
 
 
 def parse_start_date(value: object) -> datetime | None:
@@ -235,12 +246,12 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
             return self._back_up(current)
         self._backups = 0
         records = json_body(response)
-        stamps = [s for s in (stamp_of(r.get("collected_at")) for r in records) if s]
-        if stamps and stamps[0] != stamps[-1]:
-            return ContactsPage(self.emitted.cursor_below(stamps[-1]))
-        if stamps and self.emitted.semantics == INCLUSIVE and stamps[-1] == self.read_through:
+        first, last = _first_stamp(records), _first_stamp(reversed(records))
+        if last is not None and first != last:
+            return ContactsPage(self.emitted.cursor_below(last))
+        if last is not None and self.emitted.semantics == INCLUSIVE and last == self.read_through:
             # An inclusive server sent back a tie group the last run read in full.
-            return ContactsPage(shift(stamps[-1], ONE_MS))
+            return ContactsPage(shift(last, ONE_MS))
         # One timestamp (or none readable) fills the page: no cursor can split it.
         read_to = current.start(self.page_size) + len(records)
         window = next_window(read_to, self.page_size)
@@ -265,6 +276,10 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
 
     def _learn_semantics(self, records: list[dict[str, t.Any]]) -> None:
         cursor = self.current_value.collected_after
-        first = next((s for s in (stamp_of(r.get("collected_at")) for r in records) if s), None)
-        if cursor is not None and first == cursor:
+        if cursor is not None and _first_stamp(records) == cursor:
             self.emitted.semantics = INCLUSIVE
+
+
+def _first_stamp(records: t.Iterable[dict[str, t.Any]]) -> str | None:
+    """The first parseable `collected_at` among these contacts."""
+    return next((s for s in (stamp_of(r.get("collected_at")) for r in records) if s), None)
