@@ -182,12 +182,12 @@ class ApiBatchSink(BatchSink):
     def _wait(
         self, in_flight: set[Future[None]], return_when: str
     ) -> tuple[set[Future[None]], set[Future[None]]]:
-        """`wait`, looking for a stop request while no future completes."""
+        """`wait`, looking for a stop request before and while it waits."""
         while True:
+            self.run.stop_request.check()
             done, pending = wait(in_flight, timeout=POLL_SECONDS, return_when=return_when)
             if done:
                 return done, pending
-            self.run.stop_request.check()
 
     def _wind_down(self, in_flight: set[Future[None]], stop: Stopped) -> None:
         """No record starts any more; those under way get the grace period to finish."""
