@@ -7,6 +7,7 @@ import typing as t
 from singer_sdk import typing as th
 from typing_extensions import override
 
+from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.tap import VendorTap
@@ -156,5 +157,10 @@ def _whole_number(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def main() -> None:
+    """The `tap-popl` console script."""
+    run_cli(TapPopl)
+
+
 if __name__ == "__main__":
-    TapPopl.cli()
+    main()

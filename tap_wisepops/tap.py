@@ -9,6 +9,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from typing_extensions import override
 
+from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.tap import VendorTap
@@ -104,3 +105,12 @@ class TapWisepops(VendorTap):
             not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)
         ):
             raise ConfigError("`wisepop_ids` must be a list of popup ids (integers)")
+
+
+def main() -> None:
+    """The `tap-wisepops` console script."""
+    run_cli(TapWisepops)
+
+
+if __name__ == "__main__":
+    main()
