@@ -13,7 +13,7 @@ import click
 from singer_sdk.exceptions import FatalAPIError
 
 from leadkit.errors import InputError
-from leadkit.stopping import Stopped
+from leadkit.stopping import Stopped, signal_name
 
 if t.TYPE_CHECKING:
     from singer_sdk.plugin_base import PluginBase
@@ -28,6 +28,11 @@ def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
     try:
         plugin.cli.main(args=args, standalone_mode=False)
     except Stopped as stop:
+        if not stop.reported:
+            logger.warning(
+                "Stopped by %s: every STATE written covers only records written before it",
+                signal_name(stop.signum),
+            )
         # Worker threads may still wait on a request the grace period gave up on: their
         # outcome is in doubt either way (the ledger knows), so do not wait for them.
         _leave(stop.exit_code)

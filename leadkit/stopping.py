@@ -21,6 +21,8 @@ class Stopped(BaseException):
 
     def __init__(self, signum: int) -> None:
         self.signum = signum
+        #: Whether the plugin already logged what the stop acknowledged.
+        self.reported = False
         super().__init__(f"stopped by {signal_name(signum)}")
 
     @property

@@ -150,6 +150,7 @@ class ApiTarget(Target, abc.ABC):
                 covered,
                 self.acks.records_read,
             )
+            error.reported = True
 
     @override
     def process_endofpipe(self) -> None:
