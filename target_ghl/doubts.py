@@ -1,10 +1,12 @@
-"""Writes in doubt set aside during a batch, so that no worker waits for one to settle."""
+"""Writes in doubt set aside during a batch and read back in the background, so that no
+writer waits for one to settle."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,22 +36,28 @@ class _Waiting:
     finish: Callable[[], None]
 
 
+#: What resolving a doubt returns: True when the resend failed in doubt again.
+Resolve = Callable[[Doubt], bool]
+
+
 class DoubtBook:
     """One sink's writes in doubt and the records waiting on them, until the batch ends.
 
-    A record's `finish` (its ledger entry) runs only once its doubts are resolved, and after
-    the finish of any earlier record of the same person, so the ledger keeps the latest.
+    Each doubt is read back `settle_seconds` after its POST failed, by a small pool of its
+    own, while the batch goes on. A record's `finish` (its ledger entry) runs only once its
+    doubts are resolved, after that of any earlier record of the same person.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, resolve: Resolve, *, settle_seconds: float, workers: int) -> None:
+        self._resolve = resolve
+        self.settle_seconds = settle_seconds
+        self._workers = max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Condition()
         self._doubts: dict[tuple[str, str], Doubt] = {}
-        self._open: list[Doubt] = []
         self._waiting: dict[str, list[_Waiting]] = {}
-
-    def __bool__(self) -> bool:
-        with self._lock:
-            return bool(self._open)
+        self._outstanding = 0
+        self._error: BaseException | None = None
 
     def get(self, namespace: str, key: str) -> Doubt | None:
         """The doubt already held for this write, if any (the same note twice in a batch)."""
@@ -57,11 +65,34 @@ class DoubtBook:
             return self._doubts.get((namespace, key))
 
     def add(self, doubt: Doubt) -> Doubt:
-        """Set a write in doubt aside; it is resolved when the batch's records are written."""
+        """Set a write in doubt aside; it is read back once it had time to land."""
         with self._lock:
             self._doubts[(doubt.namespace, doubt.key)] = doubt
-            self._open.append(doubt)
+            self._outstanding += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="ghl-doubt")
+            pool = self._pool
+        pool.submit(self._settle, doubt)
         return doubt
+
+    def _settle(self, doubt: Doubt) -> None:
+        delay = doubt.since + self.settle_seconds - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        again = False
+        try:
+            again = self._resolve(doubt)
+        except BaseException as exc:
+            with self._lock:
+                self._error = self._error or exc
+        if again and self._pool is not None:
+            doubt.sends += 1
+            doubt.since = time.monotonic()
+            self._pool.submit(self._settle, doubt)
+            return
+        with self._lock:
+            self._outstanding -= 1
+            self._lock.notify_all()
 
     def finish_later(
         self, person: str, record: dict[str, Any], doubts: list[Doubt], finish: Callable[[], None]
@@ -75,36 +106,38 @@ class DoubtBook:
             self._waiting.setdefault(person, []).append(_Waiting(record, doubts, finish))
             return True
 
-    def take_open(self) -> list[Doubt]:
-        """The doubts still unresolved; the caller resolves or re-adds each."""
-        with self._lock:
-            taken, self._open = self._open, []
-        return taken
+    def drain(self) -> None:
+        """Block until every doubt is resolved; raise the first error met doing so."""
+        error = self._wait_idle()
+        if error is not None:
+            raise error
 
-    def reopen(self, doubt: Doubt) -> None:
-        """A resend failed in doubt again: it waits for the next round."""
-        doubt.sends += 1
-        doubt.since = time.monotonic()
+    def _wait_idle(self) -> BaseException | None:
         with self._lock:
-            self._open.append(doubt)
+            self._lock.wait_for(lambda: self._outstanding == 0)
+            error, self._error = self._error, None
+        return error
 
     def close(self) -> list[tuple[dict[str, Any], Reject | None, Callable[[], None]]]:
         """Every waiting record in order, with the reject of one of its doubts if any."""
         with self._lock:
             waiting = [item for queue in self._waiting.values() for item in queue]
-            self.clear_locked()
+            self._doubts.clear()
+            self._waiting.clear()
         return [
             (item.record, next((d.rejected for d in item.doubts if d.rejected), None), item.finish)
             for item in waiting
         ]
 
-    def clear(self) -> None:
-        """Forget everything (the batch failed: the ledger's pending entries remain)."""
-        with self._lock:
-            self.clear_locked()
+    def abandon(self) -> None:
+        """The batch failed: let running read-backs end, then forget everything (the
+        ledger's pending entries stay, for the next run to read back)."""
+        self._wait_idle()
+        self.close()
 
-    def clear_locked(self) -> None:
-        """`clear` for a caller already holding the lock."""
-        self._doubts.clear()
-        self._open.clear()
-        self._waiting.clear()
+    def shutdown(self) -> None:
+        """Stop the pool's threads."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

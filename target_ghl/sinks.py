@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 import typing as t
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from typing_extensions import override
@@ -62,8 +60,12 @@ class ContactsSink(ApiBatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        #: Notes and tasks whose POST may have landed, read back once the batch is written.
-        self.doubts = DoubtBook()
+        #: Notes and tasks whose POST may have landed, read back while the batch goes on.
+        self.doubts = DoubtBook(
+            self._resolve,
+            settle_seconds=self.run.client.settle_seconds,
+            workers=self.max_concurrency,
+        )
 
     @property
     def ghl(self) -> GhlClient:
@@ -266,14 +268,14 @@ class ContactsSink(ApiBatchSink):
 
     @override
     def process_batch(self, context: dict) -> None:
-        """Write the batch, then settle the writes set aside in doubt: the SDK emits STATE
-        once this returns, so every record is written or rejected by then."""
+        """Write the batch and wait for its writes in doubt to be resolved: the SDK emits
+        STATE once this returns, so every record is written or rejected by then."""
         try:
             super().process_batch(context)
-            self._settle_doubts()
+            self.doubts.drain()
         except BaseException as exc:
             self.run.client.halt(exc)
-            self.doubts.clear()
+            self.doubts.abandon()
             self.run.report(self.logger)
             raise
         for record, reject, finish in self.doubts.close():
@@ -282,40 +284,33 @@ class ContactsSink(ApiBatchSink):
             else:
                 self._settle_reject(record, reject)
 
-    def _settle_doubts(self) -> None:
-        """Read back each write in doubt after a short settle; resend only what is absent."""
-        settle = self.run.client.settle_seconds
-        while self.doubts:
-            doubts = self.doubts.take_open()
-            pause = max(d.since for d in doubts) + settle - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            workers = max(1, min(len(doubts), self.max_concurrency))
-            with ThreadPoolExecutor(workers, thread_name_prefix="ghl-doubt") as pool:
-                futures = [pool.submit(self._resolve, doubt) for doubt in doubts]
-                for future in as_completed(futures):
-                    error = future.exception()
-                    if error is not None:
-                        # The other read-backs stop at their next request.
-                        self.run.client.halt(error)
-                        raise error
+    @override
+    def clean_up(self) -> None:
+        """Stop the read-back threads too."""
+        self.doubts.shutdown()
+        super().clean_up()
 
-    def _resolve(self, doubt: Doubt) -> None:
+    def _resolve(self, doubt: Doubt) -> bool:
+        """Read a write in doubt back; resend only if absent. True: in doubt again."""
         kind = doubt.namespace.split("-")[-1][:-1]
         with self.run.client.attribute_to(self.stream_name):
             try:
                 if self._found(doubt.namespace, doubt.key, doubt.find):
-                    return
+                    return False
                 if doubt.sends >= self.run.client.policy.max_tries:
                     raise ApiUnavailable(f"GHL kept failing to post a {kind}; stopping the run")
                 created = doubt.post()
             except AmbiguousWrite:
-                self.doubts.reopen(doubt)
-                return
+                return True
             except Reject as reject:
                 doubt.rejected = reject
-                return
+                return False
+            except BaseException as exc:
+                # The writers stop at their next request rather than write on past it.
+                self.run.client.halt(exc)
+                raise
         self._posted(doubt.namespace, doubt.key, created)
+        return False
 
 
 def _first(
