@@ -308,10 +308,6 @@ class ApiClient:
         )
         raise AmbiguousWrite(f"{self.vendor} {method} {_route(path)}: {reason}")
 
-    def settle(self) -> None:
-        """Give the server a moment to finish a write in doubt before reading it back."""
-        time.sleep(min(self.settle_seconds, self.timeout))
-
     def _throttled(
         self,
         throttles: int,
@@ -365,12 +361,6 @@ class ApiClient:
         if attempt >= self.policy.max_tries:
             return
         wait = self.policy.wait(attempt, response)
-        self._log_retry(attempt, method, path, wait, reason)
-        time.sleep(wait)
-
-    def _log_retry(self, attempt: int, method: str, path: str, wait: float, reason: str) -> None:
-        if attempt >= self.policy.max_tries:
-            return
         logger.warning(
             "%s %s %s: retry %d of %d in %.2f s after %s",
             self.vendor,
@@ -381,6 +371,7 @@ class ApiClient:
             wait,
             reason,
         )
+        time.sleep(wait)
 
     def close(self) -> None:
         """Release pooled connections."""
