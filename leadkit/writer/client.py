@@ -234,7 +234,7 @@ class ApiClient:
         """
         failure = "no attempt"
         failures = throttles = 0
-        throttled_for = 0.0
+        first_throttle = 0.0
         while failures < self.policy.max_tries:
             self._check_halted()
             try:
@@ -286,7 +286,10 @@ class ApiClient:
                 # Refused, not failed: it costs a wait from its own budget, never a try.
                 self._tally("throttled")
                 throttles += 1
-                throttled_for += self._throttled(throttles, throttled_for, response, method, path)
+                if throttles == 1:
+                    first_throttle = time.monotonic()
+                waited = time.monotonic() - first_throttle
+                self._throttled(throttles, waited, response, method, path)
                 continue
             if is_retriable_status(status):
                 failures += 1
@@ -315,9 +318,9 @@ class ApiClient:
         response: requests.Response,
         method: str,
         path: str,
-    ) -> float:
+    ) -> None:
         """Wait what Retry-After says, else the server's window, else back off up to the
-        window; return the seconds waited. Past the request's 429 budget, stop the run."""
+        window. `waited` is the time since the request's first 429: past the budget, stop."""
         hinted = parse_retry_after(response.headers.get("Retry-After"))
         if hinted is None:
             interval = response.headers.get(INTERVAL_HEADER)
@@ -348,7 +351,6 @@ class ApiClient:
         else:
             # A bare 429 says nothing about the others: each refused request backs off.
             time.sleep(wait)
-        return wait
 
     def _back_off(
         self,
