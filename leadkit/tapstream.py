@@ -19,8 +19,8 @@ from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
 from leadkit import redact
-from leadkit.errors import auth_failure, describe_response
-from leadkit.retry import RetryPolicy, is_retriable_status
+from leadkit.errors import QuotaExhausted, auth_failure, describe_response
+from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
 from leadkit.settings import request_timeout, retry_policy
 
 if t.TYPE_CHECKING:
@@ -29,6 +29,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import RequestFunc
 
 _TToken = t.TypeVar("_TToken")
+#: A Retry-After longer than this means a budget for a whole period is spent, not a burst.
+QUOTA_WAIT_SECONDS = 3600
 _PARSED = "_leadkit_json"
 # Phone numbers in any notation: seven or more digits, with the usual separators.
 _PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{5,}\d")
@@ -152,6 +154,16 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         status = response.status_code
         if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
             raise auth_failure(self.vendor, response, self.auth_setting)
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > QUOTA_WAIT_SECONDS:
+                # A budget for the period (Wisepops: 30 days) is spent: waiting within
+                # the run cannot help, and retrying would only spend more calls.
+                raise QuotaExhausted(
+                    f"{self.response_error_message(response)}. The run stopped, as no "
+                    "retry can succeed before then; re-run it after that wait, and it "
+                    "resumes from its last STATE."
+                )
         if is_retriable_status(status):
             raise RetriableAPIError(self.response_error_message(response), response)
         super().validate_response(response)

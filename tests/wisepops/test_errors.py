@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from leadkit.errors import AuthFailure
+from leadkit.errors import AuthFailure, QuotaExhausted
 from sandbox.control import SandboxClient
-from tests.wisepops.conftest import run_tap, store_keys
+from tests.wisepops.conftest import CONTACTS_ROUTE, run_tap, store_keys
 
 WAIT = re.compile(r"retry \d+ of \d+ in ([\d.]+) s after HTTP 429")
 
@@ -141,3 +141,12 @@ def test_spent_monthly_budget_fails_clearly_and_keeps_what_was_emitted(
     assert len(run.keys()) == 100
     bookmark = run.state["bookmarks"]["contacts"]
     assert bookmark["replication_key_value"] == run.records()[-1]["collected_at"]
+
+
+def test_a_spent_monthly_budget_stops_at_once_with_one_line(
+    sandbox: SandboxClient, config: dict[str, Any]
+) -> None:
+    sandbox.settings("wisepops", monthly_call_budget=0)
+    with pytest.raises(QuotaExhausted, match="call budget"):
+        run_tap(config)
+    assert sandbox.counters("wisepops")["by_route"].get(CONTACTS_ROUTE, 0) <= 1
