@@ -233,7 +233,7 @@ class ContactsSink(ApiBatchSink):
         find: Callable[[], dict[str, Any] | None],
     ) -> Doubt | None:
         """A non-idempotent POST made idempotent: ledger bracket; a POST in doubt is set
-        aside (returned) to be read back before any resend, once the batch is written."""
+        aside (and returned), to be read back before any resend while the batch goes on."""
         ledger = self.run.ledger
         entry = ledger.get(namespace, key)
         if entry and entry.get("state") == DONE:
