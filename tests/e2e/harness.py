@@ -61,6 +61,7 @@ class MeltanoProject:
     home: Path
     state_dir: Path | None = None  # shared by several projects to model one remote backend
     own_sys_dir: bool = True  # a private .meltano (runs in parallel), plugins shared
+    fast_retries: bool = True  # False: every timeout, retry and backoff at its default
     extra_env: dict[str, str] = field(default_factory=dict)
     runs: int = 0
 
@@ -100,7 +101,7 @@ class MeltanoProject:
                 "TARGET_POPIN_SCHEDULE": "next_available",
             }
         )
-        for plugin in PLUGINS:
+        for plugin in PLUGINS if self.fast_retries else ():
             env.update({f"{plugin}_{name}": value for name, value in FAST_RETRIES.items()})
         if self.own_sys_dir:
             env["MELTANO_SYS_DIR_ROOT"] = str(self.private_sys_dir())
