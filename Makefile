@@ -4,17 +4,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install meltano demo test lint typecheck unit docs bench clean
+.PHONY: install constraints meltano demo test lint typecheck unit docs bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-$(STAMP): pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+# Exactly the versions in uv.lock (`--inexact` keeps uv itself in the venv).
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --locked --inexact --extra dev \
+		--python $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Meltano installs the connectors into venvs of its own; constraints.txt pins them to the
+# same versions as uv.lock (tests/test_packaging.py checks the two agree).
+constraints: | $(BIN)/uv
+	$(BIN)/uv export --quiet --locked --no-hashes --no-emit-project --no-header \
+		-o constraints.txt
 
 # Meltano has its own venv (it installs each plugin into .meltano/ itself, with uv).
 MELTANO_VENV := $(VENV)/meltano
@@ -25,7 +33,7 @@ $(MELTANO): | $(BIN)/uv
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(MELTANO_VENV)
 	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano==4.4.1' uv
 
-$(MELTANO_STAMP): meltano.yml pyproject.toml | $(MELTANO) $(STAMP)
+$(MELTANO_STAMP): meltano.yml pyproject.toml constraints.txt | $(MELTANO) $(STAMP)
 	$(MELTANO) install
 	touch $@
 
