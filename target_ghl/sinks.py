@@ -11,6 +11,7 @@ from typing_extensions import override
 
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, PENDING, content_hash
+from leadkit.writer.sink import Staged
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog, Unusable
 from target_ghl.doubts import Doubt, DoubtBook
@@ -66,6 +67,8 @@ class ContactsSink(ApiBatchSink):
             settle_seconds=self.run.client.settle_seconds,
             workers=self.max_concurrency,
         )
+        #: Input line of each record of the batch being written, by the record's identity.
+        self._lines: dict[int, int] = {}
 
     @property
     def ghl(self) -> GhlClient:
@@ -150,7 +153,13 @@ class ContactsSink(ApiBatchSink):
             )
 
         in_doubt = [doubt for doubt in doubts if doubt is not None]
-        if not self.doubts.finish_later(ledger_key, record, in_doubt, finish):
+        if self.doubts.finish_later(ledger_key, record, in_doubt, finish):
+            # Open once more, so that returning does not settle it: no STATE may cover it
+            # before its writes in doubt are resolved, even if the run stops meanwhile.
+            line = self._lines.get(id(record))
+            if line is not None:
+                self.run.acks.opened(line)
+        else:
             finish()
 
     def _upsert_body(self, contact: ContactWrite) -> dict[str, Any]:
@@ -270,10 +279,16 @@ class ContactsSink(ApiBatchSink):
     def process_batch(self, context: dict) -> None:
         """Write the batch and wait for its writes in doubt to be resolved: the SDK emits
         STATE once this returns, so every record is written or rejected by then."""
+        self._lines = {
+            id(item.record): item.seq
+            for item in context.get("records") or []
+            if isinstance(item, Staged) and item.seq is not None
+        }
         try:
             super().process_batch(context)
             self.doubts.drain()
         except BaseException as exc:
+            # Records still waiting on a doubt stay open: the next run sends them again.
             self.run.client.halt(exc)
             self.doubts.abandon()
             self.run.report(self.logger)
@@ -283,6 +298,10 @@ class ContactsSink(ApiBatchSink):
                 finish()
             else:
                 self._settle_reject(record, reject)
+            line = self._lines.get(id(record))
+            if line is not None:
+                self.run.acks.settled(line)
+        self._lines = {}
 
     @override
     def clean_up(self) -> None:

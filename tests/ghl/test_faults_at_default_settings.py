@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from leadkit.errors import QuotaExhausted
 from sandbox.control import SandboxClient
 from tests.ghl.conftest import RunTarget, contacts, messages
 
@@ -132,3 +133,21 @@ def test_lost_upsert_answers_for_existing_contacts_count_them_as_updated(
     run = run_with_defaults(messages(_leads(60, notes=False)))
     _assert_each_once(sandbox, 60, notes=False)
     assert "created=30; updated=30;" in run.summary
+
+
+def test_a_run_that_stops_while_a_note_is_in_doubt_does_not_acknowledge_its_record(
+    sandbox: SandboxClient, run_with_defaults: RunTarget
+) -> None:
+    # The first note's connection drops before GHL stores it; the daily budget then runs
+    # out (2 requests), so the run stops before that note is read back. One request at a
+    # time keeps that order.
+    sandbox.faults("ghl", queue=["drop"], paths=r"POST .*/notes$")
+    sandbox.settings("ghl", daily_limit=2)
+    lines = messages(_leads(2), state_every=1)
+    run = run_with_defaults(lines, expect_error=True, max_concurrency=1)
+    assert isinstance(run.error, QuotaExhausted)
+    assert run.states == []
+    sandbox.settings("ghl", daily_limit=200_000)
+    rerun = run_with_defaults(lines)
+    _assert_each_once(sandbox, 2)
+    assert rerun.states[-1] == {"done": 2}
