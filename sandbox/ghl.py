@@ -318,8 +318,8 @@ class GhlApi(VendorApi):
         "rate_limit_window_ms": 10_000,
         "daily_limit": 200_000,
         "retry_after_on_429": False,
-        # Documented: every response carries the five X-RateLimit-* headers. Turning this off
-        # gives the harsher variant some clients report: a 429 that carries none of them.
+        # Documented: every response carries the five X-RateLimit-* headers. Off, a 429 carries
+        # none of them (the harsher variant: a client then knows neither window nor budget).
         "rate_limit_headers_on_429": True,
         "rate_limit_counts_refused": True,
         # POST /contacts/search and GET /contacts/search/duplicate see writes this late.
