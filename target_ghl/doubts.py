@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadkit.writer import Reject
+from leadkit.writer.sink import Deferred
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Doubt:
 
 @dataclass
 class _Waiting:
-    record: dict[str, Any]
+    record: Deferred
     doubts: list[Doubt]
     finish: Callable[[], None]
 
@@ -94,17 +95,18 @@ class DoubtBook:
             self._outstanding -= 1
             self._lock.notify_all()
 
-    def finish_later(
-        self, person: str, record: dict[str, Any], doubts: list[Doubt], finish: Callable[[], None]
-    ) -> bool:
-        """Hold `finish` back if the record has doubts or an earlier one of the person waits;
-        False when nothing waits and the caller may finish now."""
+    def waits_for(self, person: str) -> bool:
+        """Whether an earlier record of this person is still waiting on a doubt."""
         with self._lock:
-            queue = self._waiting.get(person)
-            if not doubts and not queue:
-                return False
+            return bool(self._waiting.get(person))
+
+    def finish_later(
+        self, person: str, record: Deferred, doubts: list[Doubt], finish: Callable[[], None]
+    ) -> None:
+        """Hold `finish` back until the record's doubts and the person's earlier ones are
+        resolved (records of one person are written by one worker, in order)."""
+        with self._lock:
             self._waiting.setdefault(person, []).append(_Waiting(record, doubts, finish))
-            return True
 
     def drain(self) -> None:
         """Block until every doubt is resolved; raise the first error met doing so."""
@@ -118,7 +120,7 @@ class DoubtBook:
             error, self._error = self._error, None
         return error
 
-    def close(self) -> list[tuple[dict[str, Any], Reject | None, Callable[[], None]]]:
+    def close(self) -> list[tuple[Deferred, Reject | None, Callable[[], None]]]:
         """Every waiting record in order, with the reject of one of its doubts if any."""
         with self._lock:
             waiting = [item for queue in self._waiting.values() for item in queue]

@@ -11,7 +11,6 @@ from typing_extensions import override
 
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, PENDING, content_hash
-from leadkit.writer.sink import Staged
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog, Unusable
 from target_ghl.doubts import Doubt, DoubtBook
@@ -68,7 +67,6 @@ class ContactsSink(ApiBatchSink):
             workers=self.max_concurrency,
         )
         #: Input line of each record of the batch being written, by the record's identity.
-        self._lines: dict[int, int] = {}
 
     @property
     def ghl(self) -> GhlClient:
@@ -153,12 +151,10 @@ class ContactsSink(ApiBatchSink):
             )
 
         in_doubt = [doubt for doubt in doubts if doubt is not None]
-        if self.doubts.finish_later(ledger_key, record, in_doubt, finish):
-            # Open once more, so that returning does not settle it: no STATE may cover it
-            # before its writes in doubt are resolved, even if the run stops meanwhile.
-            line = self._lines.get(id(record))
-            if line is not None:
-                self.run.acks.opened(line)
+        # An earlier record of the same person may be waiting, so ask even without doubts.
+        if self.doubts.waits_for(ledger_key) or in_doubt:
+            # No STATE may cover the record before its writes in doubt are resolved.
+            self.doubts.finish_later(ledger_key, self.defer(), in_doubt, finish)
         else:
             finish()
 
@@ -279,11 +275,6 @@ class ContactsSink(ApiBatchSink):
     def process_batch(self, context: dict) -> None:
         """Write the batch and wait for its writes in doubt to be resolved: the SDK emits
         STATE once this returns, so every record is written or rejected by then."""
-        self._lines = {
-            id(item.record): item.seq
-            for item in context.get("records") or []
-            if isinstance(item, Staged) and item.seq is not None
-        }
         try:
             super().process_batch(context)
             self.doubts.drain()
@@ -293,15 +284,12 @@ class ContactsSink(ApiBatchSink):
             self.doubts.abandon()
             self.run.report(self.logger)
             raise
-        for record, reject, finish in self.doubts.close():
+        for deferred, reject, finish in self.doubts.close():
             if reject is None:
                 finish()
+                deferred.written()
             else:
-                self._settle_reject(record, reject)
-            line = self._lines.get(id(record))
-            if line is not None:
-                self.run.acks.settled(line)
-        self._lines = {}
+                deferred.rejected(reject)
 
     @override
     def clean_up(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,23 @@ class Staged:
 
     seq: int | None
     record: dict[str, Any]
+
+
+class Deferred:
+    """A record whose outcome is known only after `write_record` returned (a write in doubt
+    read back later): it stays unacknowledged until `written` or `rejected` is called."""
+
+    def __init__(
+        self,
+        record: dict[str, Any],
+        written: Callable[[], None],
+        rejected: Callable[[Reject], None],
+    ) -> None:
+        self.record = record
+        #: Every write of the record landed.
+        self.written = written
+        #: The record could not be written after all.
+        self.rejected = rejected
 
 
 class StagedRecords(list):
@@ -81,12 +98,25 @@ class ApiBatchSink(BatchSink):
         self._executor: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._tally_lock = threading.Lock()
+        self._writing = threading.local()
 
     # What subclasses provide
 
     @abc.abstractmethod
     def write_record(self, record: dict[str, Any]) -> None:
         """Write one record (honouring `dry_run`); raise Reject to send it to the reject file."""
+
+    def defer(self) -> Deferred:
+        """From `write_record`: the record's outcome will be given to the handle later."""
+        item: Staged | None = getattr(self._writing, "item", None)
+        if item is None:
+            raise RuntimeError("defer() is only for use inside write_record")
+        self._writing.deferred = True
+        return Deferred(
+            item.record,
+            written=lambda: self._settle_written(item),
+            rejected=lambda reject: self._settle_reject(item.record, reject, item.seq),
+        )
 
     def record_key(self, record: dict[str, Any]) -> str:
         """A few chars for logs, no PII: a short digest of the record."""
@@ -237,11 +267,18 @@ class ApiBatchSink(BatchSink):
                 self._write_one(item)
 
     def _write_one(self, item: Staged) -> None:
+        self._writing.item, self._writing.deferred = item, False
         try:
             self.write_record(item.record)
         except Reject as reject:
             self._settle_reject(item.record, reject, item.seq)
             return
+        finally:
+            self._writing.item = None
+        if not self._writing.deferred:
+            self._settle_written(item)
+
+    def _settle_written(self, item: Staged) -> None:
         with self._tally_lock:
             self.tally_record_written()
         if item.seq is not None:
