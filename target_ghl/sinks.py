@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import typing as t
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,7 +11,7 @@ from typing_extensions import override
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, PENDING, content_hash
 from target_ghl.client import GhlClient
-from target_ghl.custom_fields import CustomFieldCatalog, Unusable
+from target_ghl.custom_fields import Unusable
 from target_ghl.doubts import Doubt, DoubtBook
 from target_ghl.normalise import (
     ContactWrite,
@@ -21,11 +20,10 @@ from target_ghl.normalise import (
     identity_of,
     normalise,
 )
+from target_ghl.services import GhlServices
 
 if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
-
-    from target_ghl.target import TargetGHL
 
 CONTACTS = "ghl-contacts"
 NOTES = "ghl-notes"
@@ -33,23 +31,7 @@ TASKS = "ghl-tasks"
 SPLIT = "ghl kept a different email or phone"
 
 
-class CustomFieldsOnce:
-    """The location's definitions, fetched on first need and shared by every sink."""
-
-    def __init__(self, client: GhlClient) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-        self._catalog: CustomFieldCatalog | None = None
-
-    def get(self) -> CustomFieldCatalog:
-        """The catalog (one GET per run)."""
-        with self._lock:
-            if self._catalog is None:
-                self._catalog = CustomFieldCatalog(self._client.custom_fields())
-            return self._catalog
-
-
-class ContactsSink(ApiBatchSink):
+class ContactsSink(ApiBatchSink[GhlServices]):
     """Upserts each record as a contact, then adds tags, notes and tasks once."""
 
     def __init__(
@@ -71,12 +53,7 @@ class ContactsSink(ApiBatchSink):
     @property
     def ghl(self) -> GhlClient:
         """The target's GHL client."""
-        return self.target_ghl.ghl
-
-    @property
-    def target_ghl(self) -> TargetGHL:
-        """The owning target (for its shared GHL client and custom-field catalog)."""
-        return t.cast("TargetGHL", self.owner)
+        return self.services.ghl
 
     def setup(self) -> None:
         """Nothing to create on the GHL side."""
@@ -170,7 +147,7 @@ class ContactsSink(ApiBatchSink):
     def _custom_fields(self, contact: ContactWrite) -> list[dict[str, Any]]:
         if not contact.custom_values:
             return []
-        catalog = self.target_ghl.custom_field_catalog.get()
+        catalog = self.services.custom_fields.get()
         values = []
         for name, raw in contact.custom_values.items():
             definition = catalog.find(str(name))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import phonenumbers
 from singer_sdk import typing as th
 
@@ -11,14 +9,15 @@ from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
-from leadkit.writer import ApiClient, ApiTarget, writer_properties
+from leadkit.writer import ApiClient, ApiTarget, WriterRun, writer_properties
 from target_ghl.client import GhlClient, build_api_client
-from target_ghl.sinks import ContactsSink, CustomFieldsOnce
+from target_ghl.services import GhlServices
+from target_ghl.sinks import ContactsSink
 
 TAGS_MODES = ("add", "replace")
 
 
-class TargetGHL(ApiTarget):
+class TargetGHL(ApiTarget[GhlServices]):
     """Upserts contacts into one HighLevel location (API v2)."""
 
     name = "target-ghl"
@@ -88,15 +87,9 @@ class TargetGHL(ApiTarget):
             {**self.config, "api_url": require_safe_url(self.config["api_url"], "api_url")}
         )
 
-    @cached_property
-    def ghl(self) -> GhlClient:
-        """GHL operations for the configured location."""
-        return GhlClient(self.writer_run.client, str(self.config["location_id"]).strip())
-
-    @cached_property
-    def custom_field_catalog(self) -> CustomFieldsOnce:
-        """The location's custom fields, fetched once per run."""
-        return CustomFieldsOnce(self.ghl)
+    def build_services(self, run: WriterRun) -> GhlServices:
+        """The location's client and custom fields, shared by every sink of the run."""
+        return GhlServices(GhlClient(run.client, str(self.config["location_id"]).strip()))
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ from leadkit.writer.ledger import DONE, PENDING
 from leadkit.writer.sink import TEST_STREAM
 from target_popin.client import names_the_customer, popin_message, succeeded
 from target_popin.mapping import CONTRACT, Lead, to_lead
+from target_popin.slots import Slots
 
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
-    from target_popin.slots import Slots
 
 #: Ledger namespaces, keyed by the person (`+<calling code><national mobile>`).
 CAPTURES = "popin.capture"
@@ -28,7 +28,7 @@ CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
 SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
 
 
-class PopinSink(ApiBatchSink):
+class PopinSink(ApiBatchSink[Slots]):
     """Captures records with Popin and, when asked, books each one a distinct free slot."""
 
     @property
@@ -50,8 +50,8 @@ class PopinSink(ApiBatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        # Taken here, on the main thread, so that worker threads share one slot book.
-        self.slots: Slots = getattr(target, "popin_slots")  # noqa: B009
+        #: One slot book for every worker of the run.
+        self.slots = self.services
 
     def ordering_key(self, record: dict[str, Any]) -> str | None:
         """The same person twice in a batch is written in order, so the ledger sees both."""

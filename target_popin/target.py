@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from singer_sdk import typing as th
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.urls import require_safe_url
-from leadkit.writer import ApiClient, ApiTarget
+from leadkit.writer import ApiClient, ApiTarget, WriterRun
 from leadkit.writer.settings import writer_properties
 from target_popin.client import AUTH_SETTINGS
 from target_popin.mapping import is_calling_code
@@ -21,7 +19,7 @@ DEFAULT_API_URL = "https://widget01.popin.to/api/v1/external"
 SCHEDULES = ("none", "next_available")
 
 
-class TargetPopin(ApiTarget):
+class TargetPopin(ApiTarget[Slots]):
     """Singer target for Popin's external "Insta Call" API."""
 
     name = "target-popin"
@@ -128,10 +126,8 @@ class TargetPopin(ApiTarget):
             server_errors_ambiguous=False,
         )
 
-    @cached_property
-    def popin_slots(self) -> Slots:
+    def build_services(self, run: WriterRun) -> Slots:
         """Free slots, read once per run and shared by every sink."""
-        run = self.writer_run
         return Slots(run.client, lambda: booked_times(run.ledger))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
+import typing as t
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from leadkit.stopping import Stopped
 from leadkit.writer.ledger import content_hash
 from leadkit.writer.outcome import Reject
 from leadkit.writer.settings import max_concurrency
+from leadkit.writer.target import ApiTarget
 
 if TYPE_CHECKING:
     from singer_sdk.target_base import Target
@@ -66,7 +68,10 @@ class StagedRecords(list):
         return f"<{len(self)} staged records>"
 
 
-class ApiBatchSink(BatchSink):
+ServicesT = t.TypeVar("ServicesT")
+
+
+class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
     """Writes each batch's records concurrently (adaptive pool <= max_concurrency) and only
     returns when every record is written or rejected, so the SDK's STATE after the batch is
     honest. Fatal errors (AuthFailure, QuotaExhausted) stop the pool and are re-raised."""
@@ -86,12 +91,12 @@ class ApiBatchSink(BatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
-        run = getattr(target, "writer_run", None)
-        if run is None:
-            raise TypeError("ApiBatchSink needs a target with a `writer_run` (see ApiTarget)")
-        self.run: WriterRun = run
-        #: The target that owns this sink (for connector-specific shared objects).
-        self.owner = target
+        if not isinstance(target, ApiTarget):
+            raise TypeError("ApiBatchSink is made by an ApiTarget, which owns its services")
+        #: Client, ledger, reject file, summary and acknowledgements of the run.
+        self.run: WriterRun = target.writer_run
+        #: The connector's own run-wide objects (see ApiTarget.build_services).
+        self.services: ServicesT = target.services
         # The SDK's validator, called from `process_record` so that a failure is a reject
         # (the SDK's own call logs the record and may stop the run).
         self.record_validator = super().get_validator()

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import threading
+import typing as t
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePath
@@ -68,9 +69,16 @@ class WriterRun:
     _report_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
 
-class ApiTarget(Target, abc.ABC):
+ServicesT = t.TypeVar("ServicesT")
+
+
+class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
     """A target writing to a vendor API: secrets redacted, config checked before any request,
-    and one summary line per stream logged at the end (or when a fatal error stops it)."""
+    and one summary line per stream logged at the end (or when a fatal error stops it).
+
+    It owns the run-wide objects (`writer_run`, and its connector's `services`) and hands
+    them to each sink it makes.
+    """
 
     #: Settings holding credentials, masked in every log line.
     secret_settings: tuple[str, ...] = ()
@@ -119,6 +127,15 @@ class ApiTarget(Target, abc.ABC):
     @abc.abstractmethod
     def build_client(self) -> ApiClient:
         """The run's API client."""
+
+    @abc.abstractmethod
+    def build_services(self, run: WriterRun) -> ServicesT:
+        """The connector's own run-wide objects, shared by its sinks (built once)."""
+
+    @cached_property
+    def services(self) -> ServicesT:
+        """What `build_services` built, on first use (sinks are made on the main thread)."""
+        return self.build_services(self.writer_run)
 
     @cached_property
     def writer_run(self) -> WriterRun:
