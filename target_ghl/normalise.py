@@ -9,6 +9,7 @@ from typing import Any
 
 from leadkit.emails import clean_email
 from leadkit.phones import to_e164
+from leadkit.text import clean_text
 from leadkit.writer import Reject
 from leadkit.writer.ledger import content_hash
 from target_ghl.contract import CONTRACT_FIELDS, TEXT_FIELDS
@@ -69,19 +70,12 @@ def identity_of(record: dict[str, Any], region: str | None) -> str | None:
     return clean_email(record.get("email")) or to_e164(record.get("phone"), region)
 
 
-def _text(value: object) -> str | None:
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _birth_date(value: object) -> str | None:
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = _text(value)
+    text = clean_text(value)
     if text is None:
         return None
     if re.match(r"^\d{4}-\d{2}-\d{2}T", text):
@@ -115,7 +109,7 @@ def _tags(value: object) -> list[str]:
         return []
     tags: list[str] = []
     for item in items:
-        text = _text(item)
+        text = clean_text(item)
         # GHL lower-cases tags on save; doing it first keeps re-runs identical.
         if text and text.lower() not in tags:
             tags.append(text.lower())
@@ -126,7 +120,7 @@ def _notes(value: object) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         return []
-    return [text for item in items if (text := _text(item))]
+    return [text for item in items if (text := clean_text(item))]
 
 
 def _tasks(value: object) -> list[Task]:
@@ -138,11 +132,11 @@ def _tasks(value: object) -> list[Task]:
     for item in value:
         if not isinstance(item, dict):
             raise Reject(INVALID_TASK, "each task must be an object")
-        title = _text(item.get("title"))
+        title = clean_text(item.get("title"))
         due = due_date(item.get("dueDate"))
         if title is None or due is None:
             raise Reject(INVALID_TASK, "a task needs a title and an ISO 8601 dueDate")
-        tasks.append(Task(title=title, due_date=due, body=_text(item.get("body"))))
+        tasks.append(Task(title=title, due_date=due, body=clean_text(item.get("body"))))
     return tasks
 
 
@@ -156,18 +150,18 @@ def normalise(record: dict[str, Any], *, stream: str, region: str | None) -> Con
         raise Reject(NO_CONTACT_POINT)
     if email is not None:
         fields["email"] = email
-    elif _text(record.get("email")):
+    elif clean_text(record.get("email")):
         dropped.append("email")
     if phone is not None:
         fields["phone"] = phone
-    elif _text(record.get("phone")):
+    elif clean_text(record.get("phone")):
         dropped.append("phone")
     for name in TEXT_FIELDS:
-        text = _text(record.get(name))
+        text = clean_text(record.get(name))
         if text is not None:
             fields[name] = text
     fields.setdefault("source", stream)
-    country = _text(record.get("country"))
+    country = clean_text(record.get("country"))
     if country is not None:
         if len(country) == 2 and country.isalpha():
             fields["country"] = country.upper()

@@ -9,6 +9,7 @@ from typing import Any
 
 from leadkit.emails import is_email
 from leadkit.phones import split_calling_code
+from leadkit.text import clean_text
 from leadkit.timestamps import parse_instant
 from leadkit.writer.outcome import Reject
 
@@ -49,17 +50,10 @@ def is_calling_code(value: object) -> bool:
     return not isinstance(value, bool) and bool(_CALLING_CODE.match(str(value).strip()))
 
 
-def _text(value: object) -> str | None:
-    if value is None or isinstance(value, (bool, dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _name(record: dict[str, Any]) -> str:
-    name = _text(record.get("name"))
+    name = clean_text(record.get("name"))
     if name is None:
-        parts = [_text(record.get("firstName")), _text(record.get("lastName"))]
+        parts = [clean_text(record.get("firstName")), clean_text(record.get("lastName"))]
         name = " ".join(p for p in parts if p) or None
     if name is None:
         raise Reject("no name")
@@ -114,15 +108,15 @@ def to_lead(record: dict[str, Any], config: dict[str, Any]) -> Lead:
     name = _name(record)
     country, mobile = _mobile(record, config.get("default_country_code"))
     body: dict[str, Any] = {"name": name, "mobile": mobile, "country": country}
-    email = _text(record.get("email"))
+    email = clean_text(record.get("email"))
     if email is not None:
         if not is_email(email):
             raise Reject("invalid email")
         body["email"] = email
-    group = _text(record.get("group")) or _text(config.get("group"))
+    group = clean_text(record.get("group")) or clean_text(config.get("group"))
     if group is not None:
         body["group"] = group
-    pincode = _text(record.get("pincode")) or _text(record.get("pin_code"))
+    pincode = clean_text(record.get("pincode")) or clean_text(record.get("pin_code"))
     if pincode is not None:
         body["pincode"] = pincode
     agent = _agent(record.get("agent")) if record.get("agent") is not None else None
