@@ -10,6 +10,7 @@ from typing import Any
 from leadkit.emails import clean_email
 from leadkit.phones import to_e164
 from leadkit.text import clean_text
+from leadkit.timestamps import parse_instant
 from leadkit.writer import Reject
 from leadkit.writer.ledger import content_hash
 from target_ghl.contract import CONTRACT_FIELDS, TEXT_FIELDS
@@ -90,17 +91,22 @@ def due_date(value: object) -> str | None:
         moment = value
     elif isinstance(value, date):
         moment = datetime.combine(value, time(0), tzinfo=timezone.utc)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
+    elif isinstance(value, str):
+        moment = parse_instant(value) or _midnight(value)
     if moment is None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _midnight(text: str) -> datetime | None:
+    """Midnight UTC of an ISO date without a time (`2025-03-01`), else None."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
 def _tags(value: object) -> list[str]:

@@ -85,9 +85,11 @@ def test_birth_dates_are_sent_as_iso_dates() -> None:
     ("raw", "expected"),
     [
         ("2025-03-04T09:00:00+01:00", "2025-03-04T08:00:00Z"),
+        ("2025-03-04T08:00:00.000Z", "2025-03-04T08:00:00Z"),
         ("2025-03-04", "2025-03-04T00:00:00Z"),
         (date(2025, 3, 4), "2025-03-04T00:00:00Z"),
         ("next tuesday", None),
+        ("", None),
     ],
 )
 def test_task_due_dates_become_utc_timestamps(raw: object, expected: str | None) -> None:
