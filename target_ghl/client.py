@@ -12,6 +12,7 @@ import requests
 
 from leadkit.ratelimit import RateLimiter
 from leadkit.settings import request_timeout, retry_policy
+from leadkit.tapstream import safe_reason
 from leadkit.timestamps import parse_instant
 from leadkit.writer import ApiClient, Reject
 
@@ -41,18 +42,6 @@ def build_api_client(config: Mapping[str, Any]) -> ApiClient:
     )
 
 
-def vendor_message(response: requests.Response) -> str:
-    """GHL's error message (a string or a list of strings), never the rest of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, list):
-        return "; ".join(str(item) for item in message)
-    return str(message) if message is not None else ""
-
-
 def checked(response: requests.Response, what: str) -> dict[str, Any]:
     """The JSON body of a 2xx answer; a 4xx makes the record a Reject with GHL's message."""
     if response.ok:
@@ -61,7 +50,7 @@ def checked(response: requests.Response, what: str) -> dict[str, Any]:
         except ValueError:
             body = {}
         return body if isinstance(body, dict) else {}
-    raise Reject(f"ghl {response.status_code} on {what}", vendor_message(response) or None)
+    raise Reject(f"ghl {response.status_code} on {what}", safe_reason(response))
 
 
 @dataclass(frozen=True)

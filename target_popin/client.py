@@ -6,18 +6,10 @@ from typing import Any
 
 import requests
 
+from leadkit.tapstream import safe_reason
+
 #: Both credentials go together and Popin's 401 does not say which one it refused.
 AUTH_SETTINGS = "api_key` and `seller_token"
-
-
-def popin_message(response: requests.Response) -> str | None:
-    """Popin's `message`, if the body carries one (kept for the reject file only)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message)[:300] if message is not None else None
 
 
 def succeeded(response: requests.Response) -> dict[str, Any] | None:
@@ -36,5 +28,5 @@ def succeeded(response: requests.Response) -> dict[str, Any] | None:
 def names_the_customer(response: requests.Response) -> bool:
     """Whether a refusal's message is about the customer (unknown, already booked) rather
     than the slot; Popin documents no codes, so its message is all there is to go on."""
-    message = popin_message(response)
+    message = safe_reason(response)
     return message is not None and "customer" in message.lower()

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from leadkit.tapstream import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
 from leadkit.writer.ledger import DONE, PENDING
 from leadkit.writer.sink import TEST_STREAM
-from target_popin.client import names_the_customer, popin_message, succeeded
+from target_popin.client import names_the_customer, succeeded
 from target_popin.mapping import CONTRACT, Lead, to_lead
 from target_popin.slots import Slots
 
@@ -113,7 +114,7 @@ class PopinSink(ApiBatchSink[Slots]):
             if body is None:
                 ledger.delete(CAPTURES, lead.key)
                 raise Reject(
-                    f"capture refused (HTTP {response.status_code})", popin_message(response)
+                    f"capture refused (HTTP {response.status_code})", safe_reason(response)
                 )
             raise Reject("capture outcome unknown", "success without a customer_id")
         customer_id = str(body["customer_id"])
@@ -158,7 +159,7 @@ class PopinSink(ApiBatchSink[Slots]):
                 # Not about the slot: any other slot would be refused too.
                 self.slots.release(moment)
                 raise Reject(
-                    f"schedule refused (HTTP {response.status_code})", popin_message(response)
+                    f"schedule refused (HTTP {response.status_code})", safe_reason(response)
                 )
             self.slots.refused(moment)
             refusals += 1
