@@ -118,9 +118,6 @@ class CustomFieldCatalog:
             if definition.name:
                 self._by_name.setdefault(_folded(definition.name), definition)
 
-    def __len__(self) -> int:
-        return len({d.id for d in (*self._by_key.values(), *self._by_name.values())})
-
     def find(self, name: str) -> FieldDefinition | None:
         """The field a record key means, or None."""
         key = name.strip().lower()

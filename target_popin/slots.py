@@ -20,13 +20,11 @@ class Slots:
         self.client = client
         #: `/schedule` times booked (or maybe booked) by earlier runs, read at the first read.
         self.booked_earlier = booked_earlier
-        self.reads = 0
         self._book: SlotBook | None = None
         self._lock = threading.Lock()
 
     def _read(self) -> SlotBook:
         response = self.client.request("GET", "slots")
-        self.reads += 1
         if not response.ok:
             raise Reject(f"slots unavailable (HTTP {response.status_code})")
         try:
