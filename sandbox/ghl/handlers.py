@@ -1,0 +1,210 @@
+"""GHL's endpoint handlers: one method per operation, given a request already checked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.ghl.contacts import ContactStore, now_iso
+from sandbox.ghl.errors import FORBIDDEN, GhlError, bad_request
+from sandbox.ghl.fields import clean_tags
+from sandbox.ghl.search import passes, sort_key
+
+
+@dataclass
+class Call:
+    """One authenticated, validated request as a handler sees it."""
+
+    location: str
+    body: Any
+    path: dict[str, str]
+    query: dict[str, str]
+
+
+Handler = Callable[["ContactHandlers", Call], tuple[int, dict[str, Any]]]
+
+
+class ContactHandlers(ContactStore):
+    """The operations' logic over the store; each answers (status, body) or raises GhlError."""
+
+    def _contact(self, call: Call) -> dict[str, Any]:
+        contact = self.store["contacts"].get(call.path["contactId"])
+        if contact is None:
+            # The spec lists 400 (not 404) as the error answer of every contact operation.
+            raise bad_request("Contact not found")
+        if contact["locationId"] != call.location:
+            raise GhlError(403, FORBIDDEN)
+        return contact
+
+    def _own_location(self, call: Call, location: str) -> None:
+        if location != call.location:
+            raise GhlError(403, FORBIDDEN)
+
+    def upsert(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/upsert: match by the priority field, update or create."""
+        self._own_location(call, call.body["locationId"])
+        changes = self._prepare(call.location, call.body)
+        if (
+            call.body.get("createNewIfDuplicateAllowed")
+            and self.settings["allow_duplicate_contacts"]
+        ):
+            return 200, self._upserted(True, self._create(call.location, changes))
+        order = self._priority()
+        for position, field_name in enumerate(order):
+            matches = self._matches(call.location, field_name, changes.get(field_name))
+            if not matches:
+                continue
+            target = matches[0]
+            for other in order[position + 1 :]:
+                # The documented email/phone split: the lower-priority value already belongs
+                # to another contact, so it is silently dropped from this update.
+                if any(
+                    cid != target for cid in self._matches(call.location, other, changes.get(other))
+                ):
+                    changes.pop(other)
+            contact = self.store["contacts"][target]
+            self._apply(contact, changes)
+            return 200, self._upserted(False, contact)
+        return 200, self._upserted(True, self._create(call.location, changes))
+
+    @staticmethod
+    def _upserted(new: bool, contact: dict[str, Any]) -> dict[str, Any]:
+        return {"new": new, "contact": contact, "traceId": str(uuid.uuid4())}
+
+    def create(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/: 400 with meta when duplicates are not allowed."""
+        self._own_location(call, call.body["locationId"])
+        changes = self._prepare(call.location, call.body)
+        self._refuse_duplicates(call.location, changes)
+        return 201, {"contact": self._create(call.location, changes)}
+
+    def update(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """PUT /contacts/{id}: body tags replace; custom fields merge by field."""
+        contact = self._contact(call)
+        changes = self._prepare(call.location, call.body)
+        # Undocumented: an update may not take another contact's email or phone either.
+        self._refuse_duplicates(call.location, changes, own_id=contact["id"])
+        self._apply(contact, changes)
+        return 200, {"succeded": True, "contact": contact}
+
+    def get_contact(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/{id}."""
+        return 200, {"contact": self._contact(call)}
+
+    def delete(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """DELETE /contacts/{id}: the contact, its notes and tasks."""
+        contact = self._contact(call)
+        self._set_matchable(contact, "email", {"email": None})
+        self._set_matchable(contact, "phone", {"phone": None})
+        del self.store["contacts"][contact["id"]]
+        self.store["notes"].pop(contact["id"], None)
+        self.store["tasks"].pop(contact["id"], None)
+        self._index_for_search(call.location, None, True, contact_id=contact["id"])
+        return 200, {"succeded": True}
+
+    def add_tags(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/{id}/tags: additive and idempotent."""
+        contact = self._contact(call)
+        tags = contact["tags"] + [
+            t for t in clean_tags(call.body["tags"]) if t not in contact["tags"]
+        ]
+        self._apply(contact, {"tags": tags})
+        return 201, {"tags": contact["tags"]}
+
+    def remove_tags(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """DELETE /contacts/{id}/tags."""
+        contact = self._contact(call)
+        gone = set(clean_tags(call.body["tags"]))
+        self._apply(contact, {"tags": [tag for tag in contact["tags"] if tag not in gone]})
+        return 200, {"tags": contact["tags"]}
+
+    def notes(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/{id}/notes."""
+        contact = self._contact(call)
+        return 200, {"notes": self.store["notes"].get(contact["id"], [])}
+
+    def add_note(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/{id}/notes: every call makes a new note."""
+        contact = self._contact(call)
+        note = {
+            "id": self._new_id(),
+            **call.body,
+            "contactId": contact["id"],
+            "dateAdded": now_iso(),
+        }
+        self.store["notes"].setdefault(contact["id"], []).append(note)
+        return 201, {"note": note}
+
+    def tasks(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/{id}/tasks."""
+        contact = self._contact(call)
+        return 200, {"tasks": self.store["tasks"].get(contact["id"], [])}
+
+    def add_task(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/{id}/tasks: every call makes a new task."""
+        contact = self._contact(call)
+        task = {"id": self._new_id(), **call.body, "contactId": contact["id"]}
+        self.store["tasks"].setdefault(contact["id"], []).append(task)
+        return 201, {"task": task}
+
+    def complete_task(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """PUT /contacts/{id}/tasks/{taskId}/completed."""
+        contact = self._contact(call)
+        for task in self.store["tasks"].get(contact["id"], []):
+            if task["id"] == call.path["taskId"]:
+                task["completed"] = call.body["completed"]
+                return 200, {"task": task}
+        raise bad_request("Task not found")
+
+    def custom_fields(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /locations/{id}/customFields: the location's contact field definitions."""
+        self._own_location(call, call.path["locationId"])
+        if call.query.get("model") == "opportunity":
+            return 200, {"customFields": []}
+        definitions = self.store["locations"][call.location]["customFields"]
+        return 200, {"customFields": list(definitions.values())}
+
+    def duplicate(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/search/duplicate: served from the (lagging) search index."""
+        self._own_location(call, call.query["locationId"])
+        email = (call.query.get("email") or "").strip().lower()
+        number = call.query.get("number")
+        phone = self._phone(number) if number else None
+        wanted = {"email": email, "phone": phone}
+        visible = self._searchable(call.location)
+        for field_name in self._priority():
+            value = wanted[field_name]
+            if not value:
+                continue
+            for contact in sorted(visible, key=lambda c: c["dateAdded"]):
+                held = contact.get(field_name)
+                if held and (held.lower() if field_name == "email" else held) == value:
+                    return 200, {"contact": contact}
+        return 200, {"contact": None}
+
+    def search(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/search: filters, sort, page or searchAfter, over the lagging index."""
+        body = call.body
+        self._own_location(call, body["locationId"])
+        contacts = [
+            c for c in self._searchable(call.location) if passes(c, body.get("filters", []))
+        ]
+        sort = body.get("sort") or [{"field": "dateAdded", "direction": "asc"}]
+        for rule in reversed(sort):
+            contacts.sort(key=sort_key(rule["field"]), reverse=rule["direction"] == "desc")
+        first_rule = sort[0]["field"]
+        limit = int(body["pageLimit"])
+        start = (int(body.get("page", 1)) - 1) * limit
+        if "searchAfter" in body:
+            after = body["searchAfter"]
+            ids = [c["id"] for c in contacts]
+            if not after or after[-1] not in ids:
+                raise bad_request("searchAfter does not point at a contact of this search")
+            start = ids.index(after[-1]) + 1
+        page = [
+            {**contact, "searchAfter": [contact.get(first_rule), contact["id"]]}
+            for contact in contacts[start : start + limit]
+        ]
+        return 200, {"contacts": page, "total": len(contacts)}
