@@ -33,12 +33,6 @@ class PopinSink(ApiBatchSink[Slots]):
     """Captures records with Popin and, when asked, books each one a distinct free slot."""
 
     @property
-    def validate_schema(self) -> bool:
-        """The input contract is checked per record (to the reject file), not by schema:
-        an upstream schema mismatch must not stop the run or log record values."""
-        return False
-
-    @property
     def client(self) -> ApiClient:
         """The run's Popin client."""
         return self.run.client

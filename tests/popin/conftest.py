@@ -20,13 +20,17 @@ from target_popin.target import TargetPopin
 STREAM = "leads"
 
 
-def singer_lines(records: Iterable[dict[str, Any]], stream: str = STREAM) -> str:
-    """SCHEMA, the records, then a STATE, as a tap would print them."""
+def singer_lines(
+    records: Iterable[dict[str, Any]],
+    stream: str = STREAM,
+    properties: dict[str, Any] | None = None,
+) -> str:
+    """SCHEMA (with `properties`, else none), the records, then a STATE, as a tap prints them."""
     messages: list[dict[str, Any]] = [
         {
             "type": "SCHEMA",
             "stream": stream,
-            "schema": {"type": "object", "properties": {}},
+            "schema": {"type": "object", "properties": properties or {}},
             "key_properties": [],
         }
     ]
@@ -83,12 +87,14 @@ RunTarget = Callable[..., Run]
 
 @pytest.fixture
 def run_target(popin_config: dict[str, Any]) -> RunTarget:
-    """Run the target in this process over `records`; settings override `popin_config`."""
+    """Run the target in this process over `records` (the SCHEMA declaring `properties`);
+    settings override `popin_config`."""
 
     def run(
         records: Iterable[dict[str, Any]],
         stream: str = STREAM,
         prepare: Callable[[TargetPopin], None] | None = None,
+        properties: dict[str, Any] | None = None,
         **settings: Any,
     ) -> Run:
         config = {**popin_config, **settings}
@@ -97,7 +103,7 @@ def run_target(popin_config: dict[str, Any]) -> RunTarget:
             prepare(target)
         out = io.StringIO()
         with redirect_stdout(out):
-            target.process_lines(io.StringIO(singer_lines(records, stream)))
+            target.process_lines(io.StringIO(singer_lines(records, stream, properties)))
             target.process_endofpipe()
         return Run(out.getvalue(), target, Path(config["reject_file"]))
 
