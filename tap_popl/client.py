@@ -43,7 +43,7 @@ class PoplStream(VendorRESTStream["str | None"]):
         """The SDK's headers plus the credential in the configured scheme."""
         headers = dict(super().http_headers)
         key = str(self.config["api_key"])
-        bearer = self.config.get("auth_scheme", "raw") == "bearer"
+        bearer = self.config.get("auth_scheme") == "bearer"
         headers["Authorization"] = f"Bearer {key}" if bearer else key
         return headers
 

@@ -22,6 +22,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 DEFAULT_CURSOR_RESTARTS = 3
+DEFAULT_LOOKBACK_WINDOW_MINUTES = 1440
+DEFAULT_INCLUDE_DEFAULT_LEADS = True
 # Lifted to the top level so mappings need no knowledge of Popl's nesting.
 LIFTED_FIELDS = {
     "email": "email",
@@ -108,7 +110,8 @@ class LeadsStream(PoplStream):
         # The tap drops a bookmark that does not parse as it loads the state.
         bookmark = parse_instant(self.get_context_state(context).get("replication_key_value"))
         if bookmark is not None:
-            lookback = timedelta(minutes=int(self.config.get("lookback_window_minutes", 1440)))
+            minutes = self.config.get("lookback_window_minutes", DEFAULT_LOOKBACK_WINDOW_MINUTES)
+            lookback = timedelta(minutes=int(minutes))
             rewound = bookmark - lookback
             start = max(rewound, start) if start else rewound
         if start is None:
@@ -180,7 +183,9 @@ class LeadsStream(PoplStream):
             "filters": filters,
             "sort": {"field": "timestamp", "direction": "ASC"},
             "cursor": cursor,
-            "includeDefaultLeads": bool(config.get("include_default_leads", True)),
+            "includeDefaultLeads": bool(
+                config.get("include_default_leads", DEFAULT_INCLUDE_DEFAULT_LEADS)
+            ),
         }
 
     @override

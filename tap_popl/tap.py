@@ -15,13 +15,19 @@ from leadkit.timestamps import parse_instant
 from leadkit.urls import require_safe_url
 from tap_popl.capture import parse_start_date
 from tap_popl.client import DEFAULT_API_URL
-from tap_popl.streams import DEFAULT_CURSOR_RESTARTS, LeadsStream
+from tap_popl.streams import (
+    DEFAULT_CURSOR_RESTARTS,
+    DEFAULT_INCLUDE_DEFAULT_LEADS,
+    DEFAULT_LOOKBACK_WINDOW_MINUTES,
+    LeadsStream,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
 SCOPE_SETTINGS = ("team_id", "subteam_ids", "member_ids")
 AUTH_SCHEMES = ("raw", "bearer")
+DEFAULT_AUTH_SCHEME = "raw"
 STREAM_TYPES: tuple[type[Stream], ...] = (LeadsStream,)
 
 
@@ -47,7 +53,7 @@ class TapPopl(VendorTap):
         th.Property(
             "auth_scheme",
             th.StringType,
-            default="raw",
+            default=DEFAULT_AUTH_SCHEME,
             allowed_values=list(AUTH_SCHEMES),
             description="How the key is sent: `raw` (`Authorization: <key>`, as the API "
             "reference says) or `bearer` (`Authorization: Bearer <key>`).",
@@ -76,7 +82,7 @@ class TapPopl(VendorTap):
         th.Property(
             "lookback_window_minutes",
             th.IntegerType,
-            default=1440,
+            default=DEFAULT_LOOKBACK_WINDOW_MINUTES,
             description="Each run re-reads leads captured this long before the bookmark, "
             "to catch leads captured offline that sync late. Re-read leads are emitted again "
             "(same `leadId`), so the target must upsert.",
@@ -97,7 +103,7 @@ class TapPopl(VendorTap):
         th.Property(
             "include_default_leads",
             th.BooleanType,
-            default=True,
+            default=DEFAULT_INCLUDE_DEFAULT_LEADS,
             description="Include the default sample leads Popl adds to accounts.",
         ),
         *http_properties(),
@@ -114,7 +120,7 @@ class TapPopl(VendorTap):
             msg = "`api_key` is required: create one in Popl under Admin > API Keys"
             raise ConfigError(msg)
         require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
-        scheme = config.get("auth_scheme", "raw")
+        scheme = config.get("auth_scheme", DEFAULT_AUTH_SCHEME)
         if scheme not in AUTH_SCHEMES:
             msg = f"`auth_scheme` must be one of {', '.join(AUTH_SCHEMES)}"
             raise ConfigError(msg)
@@ -129,7 +135,7 @@ class TapPopl(VendorTap):
         if config.get("start_date") and parse_start_date(config["start_date"]) is None:
             msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
             raise ConfigError(msg)
-        lookback = config.get("lookback_window_minutes", 1440)
+        lookback = config.get("lookback_window_minutes", DEFAULT_LOOKBACK_WINDOW_MINUTES)
         if not _whole_number(lookback):
             msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
             raise ConfigError(msg)

@@ -30,6 +30,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
+#: Contacts per call: the API's maximum, and the default (every call counts against the quota).
+MAX_PAGE_SIZE = 1000
 # Form labels are free text. They are compared after case folding, accent stripping and
 # turning every run of non-alphanumerics into one space ("E-mail" -> "e mail").
 LIFTED_LABELS: dict[str, frozenset[str]] = {
@@ -137,7 +139,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
     @cached_property
     def page_size(self) -> int:
         """Records per call (the maximum by default: calls are scarce)."""
-        return int(self.config.get("page_size", 1000))
+        return int(self.config.get("page_size", MAX_PAGE_SIZE))
 
     @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:

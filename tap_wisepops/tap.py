@@ -16,10 +16,9 @@ from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
 from tap_wisepops.pagination import parse_start_date
-from tap_wisepops.streams import ContactsStream, HooksStream, WisepopsListStream
+from tap_wisepops.streams import MAX_PAGE_SIZE, ContactsStream, HooksStream, WisepopsListStream
 
 DEFAULT_API_URL = "https://app.wisepops.com/api2"
-MAX_PAGE_SIZE = 1000
 
 
 class TapWisepops(VendorTap):
@@ -52,8 +51,8 @@ class TapWisepops(VendorTap):
             "page_size",
             th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
             default=MAX_PAGE_SIZE,
-            description="Contacts per call, 1 to 1000. Keep 1000: every call counts against "
-            "the 1,500 calls a month the plan allows.",
+            description=f"Contacts per call, 1 to {MAX_PAGE_SIZE}. Keep {MAX_PAGE_SIZE}: every "
+            "call counts against the 1,500 calls a month the plan allows.",
         ),
         th.Property(
             "wisepop_ids",

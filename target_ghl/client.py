@@ -17,6 +17,8 @@ from leadkit.timestamps import parse_instant
 from leadkit.writer import ApiClient, Reject
 
 VENDOR = "GHL"
+#: The API version the target is written against, sent as the `Version` header.
+API_VERSION = "2021-07-28"
 DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
 #: GHL's documented burst limit; the server's headers replace it after the first answer.
 BURST_REQUESTS = 100
@@ -30,7 +32,7 @@ def build_api_client(config: Mapping[str, Any]) -> ApiClient:
         base_url=str(config["api_url"]),
         headers={
             "Authorization": f"Bearer {config['access_token']}",
-            "Version": str(config.get("api_version") or "2021-07-28"),
+            "Version": str(config.get("api_version") or API_VERSION),
             "Accept": "application/json",
         },
         auth_setting="access_token",

@@ -10,11 +10,13 @@ from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun, writer_properties
-from target_ghl.client import GhlClient, build_api_client
+from target_ghl.client import API_VERSION, GhlClient, build_api_client
 from target_ghl.services import GhlServices
 from target_ghl.sinks import ContactsSink
 
 TAGS_MODES = ("add", "replace")
+DEFAULT_TAGS_MODE = "add"
+DEFAULT_API_URL = "https://services.leadconnectorhq.com"
 
 
 class TargetGHL(ApiTarget[GhlServices]):
@@ -41,19 +43,19 @@ class TargetGHL(ApiTarget[GhlServices]):
         th.Property(
             "api_url",
             th.StringType,
-            default="https://services.leadconnectorhq.com",
+            default=DEFAULT_API_URL,
             description="API base URL; must be https unless the host is loopback.",
         ),
         th.Property(
             "api_version",
             th.StringType,
-            default="2021-07-28",
+            default=API_VERSION,
             description="Value of the `Version` header every request carries.",
         ),
         th.Property(
             "tags_mode",
             th.StringType,
-            default="add",
+            default=DEFAULT_TAGS_MODE,
             allowed_values=list(TAGS_MODES),
             description="`add` adds the record's tags to the contact's; `replace` makes them "
             "the contact's only tags.",
@@ -73,7 +75,7 @@ class TargetGHL(ApiTarget[GhlServices]):
         require_safe_url(str(self.config.get("api_url") or ""), "api_url")
         if not str(self.config.get("location_id") or "").strip():
             raise ConfigError("`location_id` must not be empty")
-        if self.config.get("tags_mode", "add") not in TAGS_MODES:
+        if self.config.get("tags_mode", DEFAULT_TAGS_MODE) not in TAGS_MODES:
             raise ConfigError("`tags_mode` must be `add` or `replace`")
         region = self.config.get("default_phone_region")
         if region and str(region).upper() not in phonenumbers.SUPPORTED_REGIONS:
@@ -82,10 +84,8 @@ class TargetGHL(ApiTarget[GhlServices]):
             )
 
     def build_client(self) -> ApiClient:
-        """The GHL-configured HTTP client."""
-        return build_api_client(
-            {**self.config, "api_url": require_safe_url(self.config["api_url"], "api_url")}
-        )
+        """The GHL-configured HTTP client (`check_settings` has vetted `api_url`)."""
+        return build_api_client(self.config)
 
     def build_services(self, run: WriterRun) -> GhlServices:
         """The location's client and custom fields, shared by every sink of the run."""

@@ -17,6 +17,7 @@ from target_popin.slots import Slots
 
 DEFAULT_API_URL = "https://widget01.popin.to/api/v1/external"
 SCHEDULES = ("none", "next_available")
+DEFAULT_SCHEDULE = "none"
 
 
 class TargetPopin(ApiTarget[Slots]):
@@ -79,7 +80,7 @@ class TargetPopin(ApiTarget[Slots]):
         th.Property(
             "schedule",
             th.StringType,
-            default="none",
+            default=DEFAULT_SCHEDULE,
             allowed_values=list(SCHEDULES),
             description="`none`: capture only (records with `schedule_at` are still booked). "
             "`next_available`: book every captured person the next free slot.",
@@ -99,7 +100,7 @@ class TargetPopin(ApiTarget[Slots]):
         """Refuse bad settings before any request."""
         config = self.config
         require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url")
-        if config.get("schedule", "none") not in SCHEDULES:
+        if config.get("schedule", DEFAULT_SCHEDULE) not in SCHEDULES:
             raise ConfigError(f"`schedule` must be one of: {', '.join(SCHEDULES)}")
         code = config.get("default_country_code")
         if code not in (None, "") and not is_calling_code(code):
@@ -109,11 +110,12 @@ class TargetPopin(ApiTarget[Slots]):
             raise ConfigError("`max_slot_refusals` must be at least 1")
 
     def build_client(self) -> ApiClient:
-        """The run's Popin client: both credentials on every call."""
+        """The run's Popin client: both credentials on every call (`check_settings` has vetted
+        `api_url`)."""
         config = self.config
         return ApiClient(
             vendor="Popin",
-            base_url=require_safe_url(str(config.get("api_url") or DEFAULT_API_URL), "api_url"),
+            base_url=str(config.get("api_url") or DEFAULT_API_URL),
             headers={
                 "X-API-KEY": str(config["api_key"]),
                 "X-TOKEN": str(config["seller_token"]),

@@ -11,8 +11,9 @@ from leadkit.errors import ConfigError
 
 DEFAULT_MAX_CONCURRENCY = 16
 #: Seconds requests under way get to finish after SIGTERM or SIGINT (Kubernetes' default
-#: grace period is 30 s too, so an orchestrator's stop is rarely cut short).
-DEFAULT_SHUTDOWN_TIMEOUT = 30.0
+#: grace period is 30 s too, so an orchestrator's stop is rarely cut short). A whole number
+#: because Meltano presents the setting as an integer (see leadkit.settings).
+DEFAULT_SHUTDOWN_TIMEOUT: float = 30
 
 
 def max_concurrency(config: Mapping[str, Any]) -> int:
@@ -24,7 +25,7 @@ def max_concurrency(config: Mapping[str, Any]) -> int:
 def shutdown_grace(config: Mapping[str, Any]) -> float:
     """`shutdown_timeout` in seconds, as a float."""
     value = config.get("shutdown_timeout")
-    return DEFAULT_SHUTDOWN_TIMEOUT if value is None else max(0.0, float(value))
+    return max(0.0, float(DEFAULT_SHUTDOWN_TIMEOUT if value is None else value))
 
 
 def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[str]) -> None:
