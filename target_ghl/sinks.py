@@ -67,7 +67,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
     @property
     def replace_tags(self) -> bool:
         """Whether tags go in the upsert body (replacing all) rather than being added."""
-        return self.config.get("tags_mode", "add") == "replace"
+        return self.config.get("tags_mode") == "replace"
 
     def ordering_key(self, record: dict[str, Any]) -> str | None:
         """Records of one person are written in input order."""
