@@ -26,7 +26,8 @@ def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
     """Run `plugin`'s CLI and exit: 0, 1 for a failure, or 128 + N after signal N."""
     logger = logging.getLogger(plugin.name)
     try:
-        plugin.cli.main(args=args, standalone_mode=False)
+        # Without standalone mode click returns, rather than raises, `ctx.exit(code)`.
+        returned = plugin.cli.main(args=args, standalone_mode=False)
     except Stopped as stop:
         if not stop.reported:
             logger.warning(
@@ -47,7 +48,7 @@ def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
         debug = logger.isEnabledFor(logging.DEBUG)
         logger.error("%s", known, exc_info=known if debug else None)
         _leave(1)
-    sys.exit(0)
+    sys.exit(returned if isinstance(returned, int) else 0)
 
 
 def _leave(code: int) -> t.NoReturn:

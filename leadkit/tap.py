@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import abc
+import json
 import signal
 import threading
 import typing as t
+from pathlib import Path, PurePath
 from types import FrameType
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from leadkit import redact
-from leadkit.errors import ConfigError
+from leadkit.configuration import check_config
 from leadkit.stopping import STOP_SIGNALS, Stopped
 
 
@@ -25,8 +27,29 @@ class VendorTap(Tap, abc.ABC):
     #: Measured faster than the SDK's default writer (benchmarks/tap_wisepops.md).
     message_writer_class = MsgSpecWriter
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        state: PurePath | str | dict | None = None,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        **kwargs: t.Any,
+    ) -> None:
+        # The SDK would validate the schema (echoing values) and build the streams before
+        # the credentials are masked and our checks ran: both are done here instead.
+        super().__init__(validate_config=False, setup_mapper=False, **kwargs)
+        if validate_config:
+            check_config(
+                self.config,
+                self.config_jsonschema,
+                secrets=self.secret_settings,
+                checks=lambda: self.check_settings(self.config),
+            )
+        else:
+            redact.install(self.config.get(name) for name in self.secret_settings)
+        if setup_mapper:
+            self.setup_mapper()
+        self.load_state(_read_state(state))
         if threading.current_thread() is threading.main_thread():
             # The SDK's handler exits 0, which reads as a finished run. Stopped unwinds
             # instead: every STATE already written covers only records written before it.
@@ -38,16 +61,14 @@ class VendorTap(Tap, abc.ABC):
     def check_settings(config: t.Mapping[str, t.Any]) -> None:
         """Raise ConfigError for a setting the tap cannot work with."""
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Mask the credentials, run the tap's own checks, then the SDK's schema checks."""
-        redact.install(self._config.get(name) for name in self.secret_settings)
-        try:
-            self.check_settings(self._config)
-        except ConfigError as exc:
-            if raise_errors:
-                raise
-            return [str(exc)]
-        return super()._validate_config(raise_errors=raise_errors)
+
+def _read_state(state: PurePath | str | dict | None) -> dict:
+    """The state given as a dict or as the path of a JSON file (the CLI's `--state`)."""
+    if state is None:
+        return {}
+    if isinstance(state, dict):
+        return state
+    return dict(json.loads(Path(state).read_text()))
 
 
 def _raise_stopped(signum: int, frame: FrameType | None) -> None:

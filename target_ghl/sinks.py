@@ -9,7 +9,7 @@ from typing import Any
 from typing_extensions import override
 
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
-from leadkit.writer.ledger import DONE, PENDING, content_hash
+from leadkit.writer.ledger import DONE, Bracket, content_hash
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import Unusable
 from target_ghl.doubts import Doubt, DoubtBook
@@ -214,37 +214,44 @@ class ContactsSink(ApiBatchSink[GhlServices]):
         post: Callable[[], dict[str, Any]],
         find: Callable[[], dict[str, Any] | None],
     ) -> Doubt | None:
-        """A non-idempotent POST made idempotent: ledger bracket; a POST in doubt is set
+        """A POST that is not idempotent, made once through the ledger; one in doubt is set
         aside (and returned), to be read back before any resend while the batch goes on."""
-        ledger = self.run.ledger
-        entry = ledger.get(namespace, key)
-        if entry and entry.get("state") == DONE:
-            return None
-        held = self.doubts.get(namespace, key)
+        write = self._bracket(namespace, key, find)
+        held = self.doubts.get(namespace, key) if write.in_doubt else None
         if held is not None:
+            # This run's own POST of it, still waiting to be read back.
             return held
-        if entry and entry.get("state") == PENDING and self._found(namespace, key, find):
+        if write.settled() is not None:
             return None
-        ledger.put(namespace, key, {"state": PENDING})
+        write.pending()
         try:
             created = post()
         except AmbiguousWrite:
             return self.doubts.add(Doubt(namespace, key, post, find))
-        self._posted(namespace, key, created)
+        self._posted(write, created)
         return None
 
-    def _posted(self, namespace: str, key: str, created: dict[str, Any]) -> None:
-        self.run.ledger.put(namespace, key, {"state": DONE, "id": created.get("id")})
-        self.run.summary.count(self.stream_name, f"{namespace.split('-')[-1]}_posted")
+    def _bracket(
+        self, namespace: str, key: str, find: Callable[[], dict[str, Any] | None]
+    ) -> Bracket:
+        """The ledger bracket of a note or task, whose earlier try in doubt is read back."""
+        return self.run.ledger.bracket(
+            namespace, key, earlier=lambda _pending: self._read_back(namespace, find)
+        )
 
-    def _found(self, namespace: str, key: str, find: Callable[[], dict[str, Any] | None]) -> bool:
-        """Whether a write in doubt landed; if so the ledger says done."""
+    def _posted(self, write: Bracket, created: dict[str, Any]) -> None:
+        write.done(id=created.get("id"))
+        self.run.summary.count(self.stream_name, f"{_plural(write.namespace)}_posted")
+
+    def _read_back(
+        self, namespace: str, find: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """What the ledger keeps of a write in doubt that GHL has; None when GHL has not."""
         found = find()
         if found is None:
-            return False
-        self.run.ledger.put(namespace, key, {"state": DONE, "id": found.get("id")})
-        self.run.summary.count(self.stream_name, f"{namespace.split('-')[-1]}_reconciled")
-        return True
+            return None
+        self.run.summary.count(self.stream_name, f"{_plural(namespace)}_reconciled")
+        return {"id": found.get("id")}
 
     # Writes in doubt
 
@@ -267,6 +274,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
                 deferred.written()
             else:
                 deferred.rejected(reject)
+        self.run.acknowledge()
 
     @override
     def clean_up(self) -> None:
@@ -276,10 +284,11 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 
     def _resolve(self, doubt: Doubt) -> bool:
         """Read a write in doubt back; resend only if absent. True: in doubt again."""
-        kind = doubt.namespace.split("-")[-1][:-1]
+        kind = _plural(doubt.namespace)[:-1]
         with self.run.client.attribute_to(self.stream_name):
             try:
-                if self._found(doubt.namespace, doubt.key, doubt.find):
+                write = self._bracket(doubt.namespace, doubt.key, doubt.find)
+                if write.settled() is not None:
                     return False
                 if doubt.sends >= self.run.client.policy.max_tries:
                     raise ApiUnavailable(f"GHL kept failing to post a {kind}; stopping the run")
@@ -293,8 +302,13 @@ class ContactsSink(ApiBatchSink[GhlServices]):
                 # The writers stop at their next request rather than write on past it.
                 self.run.client.halt(exc)
                 raise
-        self._posted(doubt.namespace, doubt.key, created)
+        self._posted(write, created)
         return False
+
+
+def _plural(namespace: str) -> str:
+    """`notes` or `tasks`: what a ledger namespace holds, as the summary counts it."""
+    return namespace.split("-")[-1]
 
 
 def _first(

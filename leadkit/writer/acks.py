@@ -24,6 +24,7 @@ class Acknowledgements:
         self._read = 0
         self._open: Counter[int] = Counter()
         self._states: deque[tuple[int, dict[str, Any]]] = deque()
+        self._taken = 0
 
     @property
     def current(self) -> int:
@@ -64,6 +65,15 @@ class Acknowledgements:
         lowest_open = min(self._open) if self._open else self._read + 1
         while len(self._states) > 1 and self._states[1][0] < lowest_open:
             self._states.popleft()
+
+    def newer(self) -> dict[str, Any] | None:
+        """The acknowledgeable STATE if it is newer than the last one taken, else None."""
+        state, covered = self.acknowledgeable()
+        with self._lock:
+            if state is None or covered <= self._taken:
+                return None
+            self._taken = covered
+            return state
 
     def acknowledgeable(self) -> tuple[dict[str, Any] | None, int]:
         """The newest STATE all of whose records are settled, and how many records it covers."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
+import time
 import typing as t
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -34,6 +35,9 @@ OFF_SCHEMA = "does not match its stream schema"
 
 #: How often a batch waiting on its workers looks for a stop request.
 POLL_SECONDS = 0.2
+#: A batch is written once its first record is this old, however few it holds: STATE, which
+#: follows each batch, then lags the input by about a minute at most.
+MAX_BATCH_AGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         self._stop = threading.Event()
         self._tally_lock = threading.Lock()
         self._writing = threading.local()
+        self._batch_started: float | None = None
 
     # What subclasses provide
 
@@ -149,6 +154,15 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         return max(100, int(limiter.rate * self.BATCH_SECONDS))
 
     @property
+    @override
+    def is_full(self) -> bool:
+        """Full by size, or by the age of its first record."""
+        if super().is_full:
+            return True
+        started = self._batch_started
+        return started is not None and time.monotonic() - started >= MAX_BATCH_AGE_SECONDS
+
+    @property
     def max_concurrency(self) -> int:
         """The cap on requests in flight."""
         return max(1, max_concurrency(self.config))
@@ -174,6 +188,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         staged = context.get("records")
         if not isinstance(staged, StagedRecords):
             staged = context["records"] = StagedRecords()
+            self._batch_started = time.monotonic()
         self.run.acks.opened(seq)
         staged.append(Staged(seq, record))
 
@@ -204,6 +219,8 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
             while in_flight:
                 done, in_flight = self._wait(in_flight, FIRST_COMPLETED)
                 _raise_first(done)
+            self._batch_started = None
+            self.run.acknowledge()
         except Stopped as stop:
             self._wind_down(in_flight, stop)
             raise

@@ -10,13 +10,13 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePath
 from typing import Any
 
 from singer_sdk import Target
 from typing_extensions import override
 
 from leadkit import redact
+from leadkit.configuration import check_config
 from leadkit.stopping import Stopped, StopRequest, current_handlers, signal_name
 from leadkit.writer.acks import Acknowledgements
 from leadkit.writer.client import ApiClient
@@ -43,6 +43,14 @@ class WriterRun:
     stop_request: StopRequest
     logger: logging.Logger
 
+    def acknowledge(self) -> None:
+        """Emit the newest input STATE whose records are all settled, if not emitted yet."""
+        with self._emit_lock:
+            state = self.acks.newer()
+            if state is not None:
+                sys.stdout.write(json.dumps(state) + "\n")
+                sys.stdout.flush()
+
     def reject(self, stream: str, key: str, record: dict[str, Any], reject: Reject) -> None:
         """Reject file and summary; a log line for the first few, naming key and reason."""
         self.summary.reject(stream, reject.reason, key)
@@ -65,6 +73,7 @@ class WriterRun:
             self.summary.count(stream, "throttled", self.client.throttled_for(stream))
         self.summary.log_once(logger)
 
+    _emit_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _reported: bool = field(default=False, init=False)
     _report_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -82,34 +91,27 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
 
     #: Settings holding credentials, masked in every log line.
     secret_settings: tuple[str, ...] = ()
-    #: STATE follows every full drain; draining at least this often keeps it current.
-    _MAX_RECORD_AGE_IN_MINUTES: float = 1.0
 
     def __init__(
-        self,
-        *,
-        config: dict | PurePath | str | list[PurePath | str] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        setup_mapper: bool = True,
-        **kwargs: Any,
+        self, *, validate_config: bool = True, setup_mapper: bool = True, **kwargs: Any
     ) -> None:
-        if isinstance(config, dict):
-            redact.install(config.get(name) for name in self.secret_settings)
         reader = SafeSingerReader()
         kwargs.setdefault("message_reader", reader)
         handlers = current_handlers()
-        super().__init__(
-            config=config,
-            parse_env_config=parse_env_config,
-            validate_config=validate_config,
-            setup_mapper=setup_mapper,
-            **kwargs,
-        )
-        redact.install(self.config.get(name) for name in self.secret_settings)
+        # The SDK would validate the schema (echoing values) and set up the mapper before
+        # the credentials are masked and our checks ran: both are done here instead.
+        super().__init__(validate_config=False, setup_mapper=False, **kwargs)
         if validate_config:
-            check_writer_settings(self.config, self.secret_settings)
-            self.check_settings()
+            check_config(
+                self.config,
+                self.config_jsonschema,
+                secrets=self.secret_settings,
+                checks=self._check_all_settings,
+            )
+        else:
+            redact.install(self.config.get(name) for name in self.secret_settings)
+        if setup_mapper:
+            self.setup_mapper()
         reader.host = self
         #: Input positions, so that a stopped run acknowledges exactly what it settled.
         self.acks = Acknowledgements()
@@ -118,6 +120,10 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         # the ones from before the SDK's come back when the run is over.
         self.stop_request.install(previous=handlers)
         self._finished = False
+
+    def _check_all_settings(self) -> None:
+        check_writer_settings(self.config, self.secret_settings)
+        self.check_settings()
 
     @abc.abstractmethod
     def check_settings(self) -> None:
@@ -182,11 +188,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
 
     def _acknowledge_settled(self) -> int:
         """Emit the newest input STATE whose records were all written or rejected."""
-        state, covered = self.acks.acknowledgeable()
-        if state is not None:
-            sys.stdout.write(json.dumps(state) + "\n")
-            sys.stdout.flush()
-        return covered
+        run = self.writer_run
+        run.acknowledge()
+        return self.acks.acknowledgeable()[1]
 
     def _finish(self) -> None:
         """Summary, then release the client and the ledger (once)."""
