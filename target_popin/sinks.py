@@ -10,7 +10,7 @@ import requests
 
 from leadkit.tapstream import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
-from leadkit.writer.ledger import DONE, PENDING
+from leadkit.writer.ledger import Bracket, EarlierTry
 from leadkit.writer.sink import TEST_STREAM
 from target_popin.client import names_the_customer, succeeded
 from target_popin.mapping import CONTRACT, Lead, to_lead
@@ -74,49 +74,50 @@ class PopinSink(ApiBatchSink[Slots]):
 
     def _capture(self, lead: Lead) -> str | None:
         """The person's customer_id, capturing them only if the ledger has never seen them."""
-        ledger, summary = self.run.ledger, self.run.summary
-        entry = ledger.get(CAPTURES, lead.key)
-        if entry is not None and entry.get("state") == DONE:
+        summary = self.run.summary
+        capture = self.run.ledger.bracket(
+            CAPTURES, lead.key, earlier=_unknowable(CAPTURE_UNKNOWN_EARLIER)
+        )
+        known = capture.settled()
+        if known is not None:
             summary.count(self.stream_name, "unchanged")
-            return str(entry["customer_id"])
-        if entry is not None:
-            # A run stopped between sending this capture and hearing back. Popin cannot be
-            # asked whether it happened, and capturing again would create a second customer.
-            raise Reject(CAPTURE_UNKNOWN_EARLIER, "check Popin, then remove the ledger entry")
+            return str(known["customer_id"])
         if self.dry_run:
             summary.count(self.stream_name, "would_capture")
             return None
-        try:
-            response = self.client.request(
-                "POST",
-                "capture",
-                json=lead.body,
-                retry_ambiguous=False,
-                # Only once the request leaves: a capture still waiting for its turn when the
-                # run dies was never sent and must not be parked as an unknown outcome.
-                on_send=lambda: ledger.put(CAPTURES, lead.key, {"state": PENDING}),
-            )
-        except AmbiguousWrite as exc:
-            raise Reject("capture outcome unknown", f"the answer was lost ({exc})") from exc
-        except Exception:
-            # Refused credentials, every try throttled or failed server-side, or a halted
-            # run: Popin captured nothing, so a later run may send it again.
-            ledger.delete(CAPTURES, lead.key)
-            raise
+        response = self._post(capture, "capture", lead.body)
         body = succeeded(response)
-        if body is None or not body.get("customer_id"):
-            if body is None:
-                ledger.delete(CAPTURES, lead.key)
-                raise Reject(
-                    f"capture refused (HTTP {response.status_code})", safe_reason(response)
-                )
+        if body is None:
+            capture.forget()
+            raise Reject(f"capture refused (HTTP {response.status_code})", safe_reason(response))
+        if not body.get("customer_id"):
             raise Reject("capture outcome unknown", "success without a customer_id")
         customer_id = str(body["customer_id"])
-        ledger.put(
-            CAPTURES, lead.key, {"state": DONE, "customer_id": customer_id, "url": body.get("url")}
-        )
+        capture.done(customer_id=customer_id, url=body.get("url"))
         summary.count(self.stream_name, "created")
         return customer_id
+
+    def _post(
+        self, write: Bracket, path: str, body: dict[str, Any], **pending: Any
+    ) -> requests.Response:
+        """POST a write that is not idempotent; the answer, whatever Popin made of it."""
+        try:
+            return self.client.request(
+                "POST",
+                path,
+                json=body,
+                retry_ambiguous=False,
+                # Only once the request leaves: a write still waiting for its turn when the
+                # run dies was never sent and must not be parked as an unknown outcome.
+                on_send=lambda: write.pending(**pending),
+            )
+        except AmbiguousWrite as exc:
+            raise Reject(f"{path} outcome unknown", f"the answer was lost ({exc})") from exc
+        except Exception:
+            # Refused credentials, every try throttled or failed server-side, or a halted
+            # run: Popin wrote nothing, so a later run may send it again.
+            write.forget()
+            raise
 
     @property
     def max_slot_refusals(self) -> int:
@@ -126,29 +127,29 @@ class PopinSink(ApiBatchSink[Slots]):
 
     def _schedule(self, lead: Lead, customer_id: str | None) -> None:
         """Book the first free slot at or after `schedule_at`, moving on past refused ones."""
-        ledger, summary = self.run.ledger, self.run.summary
-        entry = ledger.get(BOOKINGS, lead.key)
-        if entry is not None and entry.get("state") == DONE:
+        summary = self.run.summary
+        booking = self.run.ledger.bracket(
+            BOOKINGS, lead.key, earlier=_unknowable(SCHEDULE_UNKNOWN_EARLIER)
+        )
+        if booking.settled() is not None:
             summary.count(self.stream_name, "already_scheduled")
             return
-        if entry is not None:
-            raise Reject(SCHEDULE_UNKNOWN_EARLIER, "check Popin, then remove the ledger entry")
         refusals = 0
         while refusals < self.max_slot_refusals:
             claimed = self.slots.claim(lead.schedule_at)
             if claimed is None:
                 raise Reject("no free slot", f"after {refusals} refused" if refusals else None)
-            moment, time = claimed
+            moment, slot = claimed
             if self.dry_run or customer_id is None:
                 summary.count(self.stream_name, "would_schedule")
                 return
-            response = self._send_schedule(lead.key, customer_id, moment, time)
+            response = self._send_schedule(booking, customer_id, moment, slot)
             if succeeded(response) is not None:
                 self.slots.booked(moment)
-                ledger.put(BOOKINGS, lead.key, {"state": DONE, "time": time})
+                booking.done(time=slot)
                 summary.count(self.stream_name, "scheduled")
                 return
-            ledger.delete(BOOKINGS, lead.key)
+            booking.forget()
             if not response.ok or names_the_customer(response):
                 # Not about the slot: any other slot would be refused too.
                 self.slots.release(moment)
@@ -163,25 +164,30 @@ class PopinSink(ApiBatchSink[Slots]):
         )
 
     def _send_schedule(
-        self, key: str, customer_id: str, moment: datetime, time: str
+        self, booking: Bracket, customer_id: str, moment: datetime, slot: str
     ) -> requests.Response:
-        """POST /schedule, marked pending in the ledger only once it leaves."""
-        ledger = self.run.ledger
+        """POST /schedule for a claimed slot (its `/schedule` string), kept in the ledger."""
         try:
-            return self.client.request(
-                "POST",
-                "schedule",
-                json={"customer_id": customer_id, "time": time},
-                retry_ambiguous=False,
-                on_send=lambda: ledger.put(BOOKINGS, key, {"state": PENDING, "time": time}),
+            return self._post(
+                booking, "schedule", {"customer_id": customer_id, "time": slot}, time=slot
             )
-        except AmbiguousWrite as exc:
-            # The slot may now be this person's: it stays claimed, so nobody else gets it.
-            raise Reject("schedule outcome unknown", f"the answer was lost ({exc})") from exc
+        except Reject:
+            # The answer was lost and the slot may now be this person's: it stays claimed,
+            # so nobody else gets it.
+            raise
         except Exception:
-            ledger.delete(BOOKINGS, key)
             self.slots.release(moment)
             raise
+
+
+def _unknowable(reason: str) -> EarlierTry:
+    """Popin's rule for a write an earlier run sent without hearing back: Popin cannot be
+    asked whether it happened, and sending it again could make a second customer or booking."""
+
+    def refuse(_pending: dict[str, Any]) -> dict[str, Any] | None:
+        raise Reject(reason, "check Popin, then remove the ledger entry")
+
+    return refuse
 
 
 def booked_times(ledger: Ledger) -> Iterator[str]:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,16 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+#: A vendor's rule for a pending entry found before a write (an earlier try whose outcome is
+#: unknown): the fields to keep as done if that try landed, None to send the write again. It
+#: may raise instead, when the vendor cannot be asked.
+EarlierTry = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
 class Ledger:
     """Local SQLite record of what was already written, for idempotent re-runs.
 
-    A write that is not idempotent is bracketed: `put(..., {"state": "pending"})` before the
-    request and `put(..., {"state": "done", ...})` after it. A pending entry found later means
-    the run stopped in between and the write must be reconciled by reading the vendor back.
+    A write that is not idempotent goes through a `Bracket`, so that no run repeats it.
     """
 
     def __init__(self, path: str | Path | None) -> None:
@@ -69,6 +74,10 @@ class Ledger:
         with self._lock:
             self._db.execute("DELETE FROM ledger WHERE namespace = ? AND key = ?", (namespace, key))
 
+    def bracket(self, namespace: str, key: str, *, earlier: EarlierTry) -> Bracket:
+        """The bracket of one write that is not idempotent, as the ledger holds it now."""
+        return Bracket(self, namespace, key, earlier)
+
     def keys(self, namespace: str) -> list[str]:
         """Every key of a namespace, sorted."""
         with self._lock:
@@ -81,3 +90,48 @@ class Ledger:
         """Release the database."""
         with self._lock:
             self._db.close()
+
+
+class Bracket:
+    """One write that is not idempotent: marked pending before it may apply, done once it did.
+
+    A pending entry found before writing means an earlier try stopped in between, with an
+    outcome nobody knows; the vendor's `earlier` rule says what to make of it.
+    """
+
+    def __init__(self, ledger: Ledger, namespace: str, key: str, earlier: EarlierTry) -> None:
+        self.ledger = ledger
+        self.namespace = namespace
+        self.key = key
+        self._earlier = earlier
+        #: The entry before this write: None, an earlier try in doubt, or done.
+        self.found = ledger.get(namespace, key)
+
+    @property
+    def in_doubt(self) -> bool:
+        """Whether an earlier try was marked pending and never settled."""
+        return self.found is not None and self.found.get("state") == PENDING
+
+    def settled(self) -> dict[str, Any] | None:
+        """The done entry when the write must not be sent: done already, or an earlier try
+        that the vendor's rule finds landed. None: send it."""
+        if self.found is None:
+            return None
+        if self.found.get("state") == DONE:
+            return self.found
+        landed = self._earlier(self.found)
+        return None if landed is None else self.done(**landed)
+
+    def pending(self, **fields: Any) -> None:
+        """Mark the write as possibly applied, just before it may be."""
+        self.ledger.put(self.namespace, self.key, {"state": PENDING, **fields})
+
+    def done(self, **fields: Any) -> dict[str, Any]:
+        """Mark the write as applied, with what to remember of it; return the entry."""
+        entry = {"state": DONE, **fields}
+        self.ledger.put(self.namespace, self.key, entry)
+        return entry
+
+    def forget(self) -> None:
+        """The write certainly did not apply (refused, or never sent): a later run may send it."""
+        self.ledger.delete(self.namespace, self.key)
