@@ -1,13 +1,11 @@
-"""Emulator of Popin's "Insta Call" external API: capture, slots and schedule."""
+"""`PopinApi`: the Popin emulator's settings, slot calendar and its three endpoints."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
-import json
 import random
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,52 +17,21 @@ from starlette.routing import BaseRoute, Route
 
 from sandbox.control import DEMO_KEYS
 from sandbox.people import people
+from sandbox.popin.requests import (
+    CAPTURE_FIELDS,
+    EMAIL,
+    Refused,
+    failure,
+    json_object,
+    pincode_of,
+    valid_mobile,
+)
+from sandbox.popin.slot_times import slot_time, well_formed
 from sandbox.vendor import SandboxError, VendorApi
 
-# English names, whatever the process locale: the documented format is `%a, %d %b %Y %I:%M %p`.
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-TIME_FORMAT = re.compile(
-    rf"^(?P<day>{'|'.join(DAYS)}), (?P<dd>\d{{2}}) (?P<mon>{'|'.join(MONTHS)}) (?P<yyyy>\d{{4}}) "
-    r"(?P<hh>0[1-9]|1[0-2]):(?P<mm>[0-5]\d) (?P<ampm>AM|PM)$"
-)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CAPTURE_FIELDS = frozenset(
-    {"name", "mobile", "email", "group", "pincode", "pin_code", "country", "agent", "native"}
-    | {"campaign"}
-)
 SLOT_SETTINGS = frozenset(
     {"timezone", "free_slots", "slot_minutes", "opening_hour", "closing_hour", "notice_minutes"}
 )
-
-
-def slot_date(moment: datetime) -> str:
-    """`Wed, 24 Sep 2025`, the `date` of an availability entry."""
-    return f"{DAYS[moment.weekday()]}, {moment.day:02d} {MONTHS[moment.month - 1]} {moment.year}"
-
-
-def slot_clock(moment: datetime) -> str:
-    """`01:15 PM`, one entry of an availability's `slots`."""
-    hour = moment.hour % 12 or 12
-    return f"{hour:02d}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
-
-
-def slot_time(moment: datetime) -> str:
-    """The exact string `/schedule` takes: date, space, clock."""
-    return f"{slot_date(moment)} {slot_clock(moment)}"
-
-
-class _Refused(Exception):
-    """A request Popin answers with `{"status": 0, "message": ...}`."""
-
-    def __init__(self, message: str, http_status: int = 200) -> None:
-        super().__init__(message)
-        self.message = message
-        self.http_status = http_status
-
-
-def _failure(exc: _Refused) -> JSONResponse:
-    return JSONResponse({"status": 0, "message": exc.message}, status_code=exc.http_status)
 
 
 class PopinApi(VendorApi):
@@ -242,10 +209,10 @@ class PopinApi(VendorApi):
             ):
                 return JSONResponse({"status": 0, "message": "Unauthenticated."}, status_code=401)
             try:
-                body = await _json_object(request) if request.method == "POST" else {}
+                body = await json_object(request) if request.method == "POST" else {}
                 response = JSONResponse(handler(body))
-            except _Refused as exc:
-                response = _failure(exc)
+            except Refused as exc:
+                response = failure(exc)
             delay = float(self.settings["answer_delay_ms"])
             if delay > 0:
                 await asyncio.sleep(delay / 1000)
@@ -257,38 +224,38 @@ class PopinApi(VendorApi):
         """Register a customer; not idempotent (the same mobile twice is two customers)."""
         unknown = sorted(set(body) - CAPTURE_FIELDS)
         if unknown:
-            raise _Refused(f"Unknown field(s): {', '.join(unknown)}.", 422)
+            raise Refused(f"Unknown field(s): {', '.join(unknown)}.", 422)
         for field in ("name", "mobile"):
             value = body.get(field)
             if not isinstance(value, str) or not value.strip():
-                raise _Refused(f"The {field} field is required.", 422)
+                raise Refused(f"The {field} field is required.", 422)
         country = body.get("country", "91")
         if not isinstance(country, str) or not country.isdigit():
-            raise _Refused("Invalid country code.")
+            raise Refused("Invalid country code.")
         if phonenumbers.region_code_for_country_code(int(country)) == "ZZ":
-            raise _Refused("Invalid country code.")
-        if not _valid_mobile(body["mobile"], country):
-            raise _Refused("Invalid mobile number.")
+            raise Refused("Invalid country code.")
+        if not valid_mobile(body["mobile"], country):
+            raise Refused("Invalid mobile number.")
         email = body.get("email")
         if email is not None and (not isinstance(email, str) or not EMAIL.match(email)):
-            raise _Refused("Invalid email address.")
+            raise Refused("Invalid email address.")
         group = body.get("group")
         if group is not None and group not in self.settings["groups"]:
-            raise _Refused("Invalid group.")
+            raise Refused("Invalid group.")
         agent = body.get("agent")
         if agent is not None and (
             not isinstance(agent, int)
             or isinstance(agent, bool)
             or agent not in self.settings["agents"]
         ):
-            raise _Refused("Invalid agent.")
+            raise Refused("Invalid agent.")
         native = body.get("native", True)
         if not isinstance(native, bool):
-            raise _Refused("The native field must be true or false.", 422)
+            raise Refused("The native field must be true or false.", 422)
         campaign = body.get("campaign")
         if campaign is not None and not isinstance(campaign, dict):
-            raise _Refused("The campaign field must be an object.", 422)
-        pincode = _pincode(body)
+            raise Refused("The campaign field must be an object.", 422)
+        pincode = pincode_of(body)
         customer = self._new_customer(
             {
                 "name": body["name"].strip(),
@@ -340,18 +307,18 @@ class PopinApi(VendorApi):
         """Book a listed free slot for a captured customer, once."""
         customer_id, time = body.get("customer_id"), body.get("time")
         if not isinstance(customer_id, str) or not customer_id:
-            raise _Refused("The customer_id field is required.", 422)
+            raise Refused("The customer_id field is required.", 422)
         if not isinstance(time, str) or not time:
-            raise _Refused("The time field is required.", 422)
+            raise Refused("The time field is required.", 422)
         if not any(c["customer_id"] == customer_id for c in self.store["customers"]):
-            raise _Refused("Invalid customer.")
-        if not _well_formed(time):
-            raise _Refused("Invalid time format. Use: Thu, 25 Sep 2025 03:15 PM")
+            raise Refused("Invalid customer.")
+        if not well_formed(time):
+            raise Refused("Invalid time format. Use: Thu, 25 Sep 2025 03:15 PM")
         if any(b["customer_id"] == customer_id for b in self.store["bookings"]):
-            raise _Refused("A call is already scheduled for this customer.")
+            raise Refused("A call is already scheduled for this customer.")
         slot = next((s for s in self._free_slots() if s["time"] == time), None)
         if slot is None or self._refuses(slot):
-            raise _Refused("The selected slot is not available.")
+            raise Refused("The selected slot is not available.")
         slot["state"], slot["customer_id"] = "booked", customer_id
         self._availability = None
         self.store["bookings"].append(
@@ -369,52 +336,3 @@ def _check_refusals(changes: dict[str, Any]) -> None:
         value = changes.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
             raise SandboxError(f"{name} must be a number from 0 to {top:g}")
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise _Refused("Invalid JSON body.", 400) from exc
-    if not isinstance(body, dict):
-        raise _Refused("Invalid JSON body.", 400)
-    return body
-
-
-def _valid_mobile(mobile: str, country: str) -> bool:
-    """Only the national significant number, digits only, valid for the calling code."""
-    if not mobile.isdigit():
-        return False
-    try:
-        number = phonenumbers.parse(f"+{country}{mobile}")
-    except phonenumbers.NumberParseException:
-        return False
-    return (
-        phonenumbers.is_valid_number(number)
-        and str(number.country_code) == country
-        and phonenumbers.national_significant_number(number) == mobile
-    )
-
-
-def _pincode(body: dict[str, Any]) -> str | None:
-    """`pincode` (newer docs) or `pin_code` (older docs); both given must agree."""
-    values = [body[k] for k in ("pincode", "pin_code") if body.get(k) is not None]
-    if any(not isinstance(v, str) or not v.strip() for v in values):
-        raise _Refused("The pincode field must be a string.", 422)
-    if len(set(values)) > 1:
-        raise _Refused("The pincode and pin_code fields disagree.", 422)
-    return values[0] if values else None
-
-
-def _well_formed(time: str) -> bool:
-    """Exactly `%a, %d %b %Y %I:%M %p` in English, naming a real date and its weekday."""
-    match = TIME_FORMAT.match(time)
-    if not match:
-        return False
-    try:
-        day = datetime(
-            int(match["yyyy"]), MONTHS.index(match["mon"]) + 1, int(match["dd"])
-        ).weekday()
-    except ValueError:
-        return False
-    return DAYS[day] == match["day"]
