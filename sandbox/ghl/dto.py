@@ -24,7 +24,7 @@ _TYPE_MESSAGES = {
 }
 _SCALAR_TYPES = frozenset({"string", "boolean", "number", "integer", "null"})
 # class-validator reports a value's type, then its own constraints, then an object's
-# whitelist, missing members and members; jsonschema reports keywords in the order applied.
+# whitelist, missing members and members.
 _KEYWORD_ORDER = {
     keyword: rank
     for rank, keyword in enumerate(
@@ -49,16 +49,39 @@ _KEYWORD_ORDER = {
 def operations() -> dict[str, Any]:
     """Per "METHOD /template": operationId, versions, query and body schemas."""
     data: dict[str, Any] = json.loads(DTO_FILE.read_text(encoding="utf-8"))["operations"]
-    return {key: {**entry, "template": key.split(" ", 1)[1]} for key, entry in data.items()}
+    return {
+        key: {
+            **entry,
+            "template": key.split(" ", 1)[1],
+            "query": _in_class_validator_order(entry["query"]),
+            "body": _in_class_validator_order(entry["body"]),
+        }
+        for key, entry in data.items()
+    }
 
 
 def dto_errors(schema: dict[str, Any], value: Any) -> list[str]:
-    """class-validator style messages for `value` against a DTO schema (empty when valid)."""
+    """class-validator style messages for `value` against a schema of `operations()`."""
     return _messages(_DtoValidator(schema).iter_errors(value))
 
 
-def _in_class_validator_order(schema: dict[str, Any]) -> list[tuple[str, Any]]:
-    return sorted(schema.items(), key=lambda item: _KEYWORD_ORDER.get(item[0], len(_KEYWORD_ORDER)))
+def _in_class_validator_order(schema: Any) -> Any:
+    """The schema with each level's keywords in the order class-validator reports them,
+    since jsonschema applies them in the order they come."""
+    if not isinstance(schema, dict):
+        return schema
+    unranked = len(_KEYWORD_ORDER)
+    ordered = dict(sorted(schema.items(), key=lambda item: _KEYWORD_ORDER.get(item[0], unranked)))
+    if "properties" in ordered:
+        ordered["properties"] = {
+            name: _in_class_validator_order(sub) for name, sub in ordered["properties"].items()
+        }
+    if "anyOf" in ordered:
+        ordered["anyOf"] = [_in_class_validator_order(sub) for sub in ordered["anyOf"]]
+    for keyword in ("items", "not"):
+        if keyword in ordered:
+            ordered[keyword] = _in_class_validator_order(ordered[keyword])
+    return ordered
 
 
 def _items(
@@ -92,7 +115,6 @@ _DtoValidator = validators.create(
     type_checker=Draft202012Validator.TYPE_CHECKER,
     format_checker=Draft202012Validator.FORMAT_CHECKER,
     id_of=Draft202012Validator.ID_OF,
-    applicable_validators=_in_class_validator_order,
 )
 
 
