@@ -108,9 +108,9 @@ class GhlClient:
 
     def upsert(self, body: dict[str, Any]) -> Upserted:
         """POST /contacts/upsert (`{"new": bool, "contact": {...}}`); retried when in doubt."""
-        sent: list[float] = []
+        sent_at: list[float] = []
         response = self.api.request(
-            "POST", "/contacts/upsert", json=body, on_send=lambda: sent.append(time.time())
+            "POST", "/contacts/upsert", json=body, on_send=lambda: sent_at.append(time.time())
         )
         arrived = time.time()
         answer = checked(response, "upsert")
@@ -118,7 +118,7 @@ class GhlClient:
         if not isinstance(contact, dict):
             contact = {}
         self.clock.observe(contact.get("dateUpdated"), arrived)
-        if answer.get("new") is True or len(sent) < 2:
+        if answer.get("new") is True or len(sent_at) < 2:
             return Upserted(contact, answer.get("new") is True)
         # An earlier try may have created the contact before its answer was lost, so this
         # answer says `new: false`: it did if GHL added the contact after that try left.
@@ -126,7 +126,7 @@ class GhlClient:
         if added is None and contact.get("id"):
             added = self.contact(str(contact["id"])).get("dateAdded")
         moment = parse_instant(added)
-        created = moment is not None and moment.timestamp() >= self.clock.server_time(sent[0])
+        created = moment is not None and moment.timestamp() >= self.clock.server_time(sent_at[0])
         return Upserted(contact, created)
 
     def contact(self, contact_id: str) -> dict[str, Any]:
@@ -170,8 +170,8 @@ class GhlClient:
         response = self.api.request(
             "POST", f"/contacts/{contact_id}/tasks", json=task, retry_ambiguous=False
         )
-        created = checked(response, "task").get("task")
-        return created if isinstance(created, dict) else {}
+        task = checked(response, "task").get("task")
+        return task if isinstance(task, dict) else {}
 
     def tasks(self, contact_id: str) -> list[dict[str, Any]]:
         """GET /contacts/{id}/tasks."""

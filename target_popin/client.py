@@ -12,7 +12,7 @@ from leadkit.tapstream import safe_reason
 AUTH_SETTINGS = "api_key` and `seller_token"
 
 
-def succeeded(response: requests.Response) -> dict[str, Any] | None:
+def success_body(response: requests.Response) -> dict[str, Any] | None:
     """The body when the HTTP status is 2xx and `status` is 1; None otherwise."""
     if not response.ok:
         return None

@@ -12,7 +12,7 @@ from leadkit.tapstream import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
 from leadkit.writer.ledger import Bracket, EarlierTry
 from leadkit.writer.sink import TEST_STREAM
-from target_popin.client import names_the_customer, succeeded
+from target_popin.client import names_the_customer, success_body
 from target_popin.mapping import CONTRACT, Lead, to_lead
 from target_popin.slots import Slots
 
@@ -86,7 +86,7 @@ class PopinSink(ApiBatchSink[Slots]):
             summary.count(self.stream_name, "would_capture")
             return None
         response = self._post(capture, "capture", lead.body)
-        body = succeeded(response)
+        body = success_body(response)
         if body is None:
             capture.forget()
             raise Reject(f"capture refused (HTTP {response.status_code})", safe_reason(response))
@@ -144,7 +144,7 @@ class PopinSink(ApiBatchSink[Slots]):
                 summary.count(self.stream_name, "would_schedule")
                 return
             response = self._send_schedule(booking, customer_id, moment, slot)
-            if succeeded(response) is not None:
+            if success_body(response) is not None:
                 self.slots.booked(moment)
                 booking.done(time=slot)
                 summary.count(self.stream_name, "scheduled")

@@ -30,13 +30,17 @@ def format_slot(moment: datetime, zone: ZoneInfo) -> str:
 
 def parse_slot(date: str, clock: str, zone: ZoneInfo) -> datetime:
     """The aware moment of one availability entry; SlotsUnreadable when malformed."""
-    day, clock_match = _DATE.match(date), _CLOCK.match(clock)
-    if day is None or clock_match is None:
+    date_match, clock_match = _DATE.match(date), _CLOCK.match(clock)
+    if date_match is None or clock_match is None:
         raise SlotsUnreadable("a slot does not have the documented date or time format")
     hour = int(clock_match[1]) % 12 + (12 if clock_match[3] == "PM" else 0)
     try:
         moment = datetime(
-            int(day[4]), MONTHS.index(day[3]) + 1, int(day[2]), hour, int(clock_match[2])
+            int(date_match[4]),
+            MONTHS.index(date_match[3]) + 1,
+            int(date_match[2]),
+            hour,
+            int(clock_match[2]),
         ).replace(tzinfo=zone)
     except ValueError as exc:
         raise SlotsUnreadable("a slot names a date that does not exist") from exc

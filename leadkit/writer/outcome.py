@@ -10,5 +10,5 @@ class Reject(Exception):
         super().__init__(reason if detail is None else f"{reason}: {detail}")
         #: Short and stable, no PII: it groups rejects in the run summary.
         self.reason = reason
-        #: The vendor's own message, kept in the reject file only.
+        #: More on why (the vendor's message, or what to check): kept in the reject file only.
         self.detail = detail
