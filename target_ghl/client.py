@@ -170,8 +170,8 @@ class GhlClient:
         response = self.api.request(
             "POST", f"/contacts/{contact_id}/tasks", json=task, retry_ambiguous=False
         )
-        task = checked(response, "task").get("task")
-        return task if isinstance(task, dict) else {}
+        created = checked(response, "task").get("task")
+        return created if isinstance(created, dict) else {}
 
     def tasks(self, contact_id: str) -> list[dict[str, Any]]:
         """GET /contacts/{id}/tasks."""
