@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import requests
+
+#: Failures of the connection itself: retried like a 5xx.
+TRANSIENT_ERRORS = (
+    ConnectionResetError,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 RETRIABLE_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, 500, 502, 503, 504})
 
@@ -73,3 +84,60 @@ class RetryPolicy:
         ceiling = min(self.cap_seconds, window) if window else self.cap_seconds
         exponential = self.base_seconds * (2 ** min(throttles - 1, 32))
         return min(ceiling, exponential) * (0.5 + random.random() / 2)
+
+
+class Attempts:
+    """One request's tries under a policy: failures (5xx, drops, timeouts, truncated
+    bodies) spend `max_tries`; 429s spend only time, from the request's first 429."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.failures = 0
+        self.throttles = 0
+        self._first_throttle: float | None = None
+
+    def failed(self, response: requests.Response | None = None) -> float | None:
+        """Seconds to wait before trying again, or None when the tries are spent."""
+        self.failures += 1
+        if self.failures >= self.policy.max_tries:
+            return None
+        return self.policy.wait(self.failures, response)
+
+    def throttled(self, hinted: float | None, window: float | None = None) -> float | None:
+        """Seconds to wait after a 429, or None once this request's wait budget is spent."""
+        self.throttles += 1
+        now = time.monotonic()
+        if self._first_throttle is None:
+            self._first_throttle = now
+        waited = now - self._first_throttle
+        budget = self.policy.throttle_budget_seconds
+        if waited >= budget:
+            return None
+        return min(self.policy.throttle_wait(self.throttles, hinted, window), budget - waited)
+
+    @property
+    def throttled_for(self) -> float:
+        """Seconds since this request's first 429."""
+        if self._first_throttle is None:
+            return 0.0
+        return time.monotonic() - self._first_throttle
+
+    def log_retry(self, logger: logging.Logger, where: str, wait: float, reason: str) -> None:
+        """One line per retry, the same for taps and targets; never a URL's query or a body."""
+        if reason.startswith("HTTP 429"):
+            logger.warning(
+                "%s: retry in %.2f s after %s (%d for this request)",
+                where,
+                wait,
+                reason,
+                self.throttles,
+            )
+        else:
+            logger.warning(
+                "%s: retry %d of %d in %.2f s after %s",
+                where,
+                self.failures,
+                self.policy.max_tries - 1,
+                wait,
+                reason,
+            )

@@ -6,6 +6,7 @@ import decimal
 import json
 import logging
 import re
+import time
 import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,13 +21,18 @@ from typing_extensions import override
 
 from leadkit import redact
 from leadkit.errors import QuotaExhausted, auth_failure, describe_response
-from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
+from leadkit.retry import (
+    TRANSIENT_ERRORS,
+    Attempts,
+    RetryPolicy,
+    is_retriable_status,
+    parse_retry_after,
+)
 from leadkit.settings import request_timeout, retry_policy
 
 if t.TYPE_CHECKING:
-    from backoff.types import Details
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import RequestFunc
+    from singer_sdk.helpers.types import Context, RequestFunc
 
 _TToken = t.TypeVar("_TToken")
 #: A Retry-After longer than this means a budget for a whole period is spent, not a burst.
@@ -117,11 +123,11 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """The SDK's retrying request, saving progress first if the stream asks for it.
+        """The retrying request, saving progress first if the stream asks for it.
 
         A page is requested only once the records of the page before were all emitted.
         """
-        decorated = super().request_decorator(func)
+        decorated = self.retrying(func)
         if not self.state_before_each_page:
             return decorated
 
@@ -183,37 +189,33 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
 
         yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
 
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Wait what Retry-After asks (capped), else back off exponentially."""
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            response = getattr(exception, "response", None)
-            exception = yield self.retry.wait(attempt, response)
+    def retrying(self, func: RequestFunc) -> RequestFunc:
+        """Retry with the policy targets use too: failures spend tries, 429s spend time."""
 
-    def backoff_max_tries(self) -> int:
-        """Tries per request, from `max_retries`."""
-        return self.retry.max_tries
+        def retried(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:
+            attempts = Attempts(self.retry)
+            where = f"{self.vendor} {urlsplit(self.path or '').path}"
+            while True:
+                try:
+                    return func(prepared, context)
+                except (RetriableAPIError, *TRANSIENT_ERRORS) as exc:
+                    response = getattr(exc, "response", None)
+                    if not isinstance(response, requests.Response):
+                        response = None
+                    if response is not None and response.status_code == 429:
+                        reason = "HTTP 429"
+                        hinted = parse_retry_after(response.headers.get("Retry-After"))
+                        wait = attempts.throttled(hinted)
+                    else:
+                        reason = (
+                            f"HTTP {response.status_code}"
+                            if response is not None
+                            else type(exc).__name__
+                        )
+                        wait = attempts.failed(response)
+                    if wait is None:
+                        raise
+                attempts.log_retry(self.logger, where, wait, reason)
+                time.sleep(wait)
 
-    def backoff_jitter(self, value: float) -> float:
-        """No jitter on top: the policy already jitters exponential waits only."""
-        return value
-
-    def backoff_handler(self, details: Details) -> None:
-        """Log the retry without URLs' query strings, bodies or headers."""
-        exception = details.get("exception")
-        response = getattr(exception, "response", None)
-        if isinstance(response, requests.Response):
-            reason = f"HTTP {response.status_code}"
-        else:
-            reason = type(exception).__name__
-        self.logger.warning(
-            "%s %s: retry %d of %d in %.2f s after %s",
-            self.vendor,
-            urlsplit(self.path or "").path,
-            details.get("tries", 0),
-            self.retry.max_tries - 1,
-            details.get("wait", 0.0),
-            reason,
-        )
+        return retried

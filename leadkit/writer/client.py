@@ -18,18 +18,17 @@ from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from leadkit.errors import QuotaExhausted, auth_failure, describe_response
+from leadkit.errors import QuotaExhausted, auth_failure
 from leadkit.ratelimit import INTERVAL_HEADER, RateLimiter
-from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
+from leadkit.retry import (
+    TRANSIENT_ERRORS,
+    Attempts,
+    RetryPolicy,
+    is_retriable_status,
+    parse_retry_after,
+)
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 #: Seconds a write in doubt is given to land before reading it back: the failure itself
@@ -147,11 +146,6 @@ class ApiClient:
             if label is not None:
                 self._by_label[(label, kind)] += 1
 
-    @property
-    def latency(self) -> float | None:
-        """Smoothed seconds per request, once one has been answered."""
-        return self._latency
-
     def _observe_latency(self, seconds: float) -> None:
         with self._lock:
             if self._latency is None:
@@ -232,10 +226,10 @@ class ApiClient:
         `on_send` runs on every try just before the request leaves, after pacing and the
         in-flight slot: the moment from which a write may have been applied.
         """
+        attempts = Attempts(self.policy)
+        where = f"{self.vendor} {method} {_route(path)}"
         failure = "no attempt"
-        failures = throttles = 0
-        first_throttle = 0.0
-        while failures < self.policy.max_tries:
+        while True:
             self._check_halted()
             try:
                 # The slot first, then the pacing: a start the limiter granted must not
@@ -252,21 +246,18 @@ class ApiClient:
                     )
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
-                failures += 1
                 failure = type(exc).__name__
                 if not retry_ambiguous and not never_sent(exc):
                     self._ambiguous(method, path, failure)
-                self._back_off(failures, None, method, path, failure)
+                self._retry_or_stop(attempts, attempts.failed(), where, failure)
                 continue
+            self._tally("calls")
             if not _complete_json(response):
-                self._tally("calls")
-                failures += 1
                 failure = f"HTTP {response.status_code} with a truncated body"
                 if not retry_ambiguous:
                     self._ambiguous(method, path, failure)
-                self._back_off(failures, None, method, path, failure)
+                self._retry_or_stop(attempts, attempts.failed(), where, failure)
                 continue
-            self._tally("calls")
             self._observe_latency(time.monotonic() - started)
             if self.limiter is not None:
                 self.limiter.observe(response.headers)
@@ -285,24 +276,27 @@ class ApiClient:
             if status == HTTPStatus.TOO_MANY_REQUESTS:
                 # Refused, not failed: it costs a wait from its own budget, never a try.
                 self._tally("throttled")
-                throttles += 1
-                if throttles == 1:
-                    first_throttle = time.monotonic()
-                waited = time.monotonic() - first_throttle
-                self._throttled(throttles, waited, response, method, path)
+                self._throttled(attempts, response, where)
                 continue
             if is_retriable_status(status):
-                failures += 1
-                failure = describe_response(self.vendor, response)
+                failure = f"HTTP {status}"
                 if not retry_ambiguous and self.server_errors_ambiguous:
-                    self._ambiguous(method, path, f"HTTP {status}")
-                self._back_off(failures, response, method, path, f"HTTP {status}")
+                    self._ambiguous(method, path, failure)
+                self._retry_or_stop(attempts, attempts.failed(response), where, failure)
                 continue
             return response
-        raise ApiUnavailable(
-            f"{self.vendor} {method} {_route(path)} failed {failures} times "
-            f"(last: {failure}); stopping so that no state is acknowledged past it."
-        )
+
+    def _retry_or_stop(
+        self, attempts: Attempts, wait: float | None, where: str, failure: str
+    ) -> None:
+        """Sleep before the next try, or stop when the tries are spent."""
+        if wait is None:
+            raise ApiUnavailable(
+                f"{where} failed {attempts.failures} times (last: {failure}); stopping so "
+                "that no state is acknowledged past it."
+            )
+        attempts.log_retry(logger, where, wait, failure)
+        time.sleep(wait)
 
     def _ambiguous(self, method: str, path: str, reason: str) -> None:
         """Hand a write in doubt back to the caller, who knows whether it can read back."""
@@ -311,16 +305,9 @@ class ApiClient:
         )
         raise AmbiguousWrite(f"{self.vendor} {method} {_route(path)}: {reason}")
 
-    def _throttled(
-        self,
-        throttles: int,
-        waited: float,
-        response: requests.Response,
-        method: str,
-        path: str,
-    ) -> None:
+    def _throttled(self, attempts: Attempts, response: requests.Response, where: str) -> None:
         """Wait what Retry-After says, else the server's window, else back off up to the
-        window. `waited` is the time since the request's first 429: past the budget, stop."""
+        window; stop once the request's 429 wait budget is spent."""
         hinted = parse_retry_after(response.headers.get("Retry-After"))
         if hinted is None:
             interval = response.headers.get(INTERVAL_HEADER)
@@ -329,21 +316,14 @@ class ApiClient:
             except ValueError:
                 hinted = None
         window = self.limiter.paced_window if self.limiter is not None else None
-        budget = self.policy.throttle_budget_seconds
-        if waited >= budget:
+        wait = attempts.throttled(hinted, window)
+        if wait is None:
             raise ApiUnavailable(
-                f"{self.vendor} {method} {_route(path)} was refused with HTTP 429 {throttles} "
-                f"times over {waited:.0f} s; stopping so that no state is acknowledged past it."
+                f"{where} was refused with HTTP 429 {attempts.throttles} times over "
+                f"{attempts.throttled_for:.0f} s; stopping so that no state is acknowledged "
+                "past it."
             )
-        wait = min(self.policy.throttle_wait(throttles, hinted, window), budget - waited)
-        logger.info(
-            "%s %s %s: HTTP 429 (%d for this request), waiting %.2f s",
-            self.vendor,
-            method,
-            _route(path),
-            throttles,
-            wait,
-        )
+        attempts.log_retry(logger, where, wait, "HTTP 429")
         if self.limiter is not None and hinted is not None:
             # Everyone waits (this request too, in the limiter): the server said the shared
             # budget is spent until then, so other threads would 429 as well.
@@ -351,29 +331,6 @@ class ApiClient:
         else:
             # A bare 429 says nothing about the others: each refused request backs off.
             time.sleep(wait)
-
-    def _back_off(
-        self,
-        attempt: int,
-        response: requests.Response | None,
-        method: str,
-        path: str,
-        reason: str,
-    ) -> None:
-        if attempt >= self.policy.max_tries:
-            return
-        wait = self.policy.wait(attempt, response)
-        logger.warning(
-            "%s %s %s: retry %d of %d in %.2f s after %s",
-            self.vendor,
-            method,
-            _route(path),
-            attempt,
-            self.policy.max_tries - 1,
-            wait,
-            reason,
-        )
-        time.sleep(wait)
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -13,7 +13,7 @@ from leadkit.errors import AuthFailure, QuotaExhausted
 from sandbox.control import SandboxClient
 from tests.wisepops.conftest import CONTACTS_ROUTE, run_tap, store_keys
 
-WAIT = re.compile(r"retry \d+ of \d+ in ([\d.]+) s after HTTP 429")
+WAIT = re.compile(r"retry in ([\d.]+) s after HTTP 429")
 
 
 def waits(caplog: pytest.LogCaptureFixture) -> list[float]:
