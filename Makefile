@@ -54,7 +54,9 @@ unit: install meltano
 
 test: lint typecheck unit
 
+# Everything derived from the connectors' own settings: meltano.yml, hub/ and README tables.
 docs: install
+	$(BIN)/python -m scripts.meltano_settings
 	$(BIN)/python -m scripts.readme_about
 
 # Benchmarks print figures; benchmarks/*.md record them with the machine they ran on.
@@ -63,6 +65,7 @@ bench: install
 	$(BIN)/python -m benchmarks.tap_popl --leads 100000
 	$(BIN)/python -m benchmarks.tap_wisepops --rounds 2
 	$(BIN)/python -m benchmarks.target_ghl
+	$(BIN)/python -m benchmarks.faults
 
 clean:
 	rm -rf $(VENV) .meltano .mypy_cache .ruff_cache .pytest_cache output .sandbox-data

@@ -60,9 +60,11 @@ class RetryPolicy:
     time one request spends waiting them out (`throttle_budget_seconds`).
     """
 
+    # The defaults of the `max_retries`, `backoff_base_seconds` and `max_retry_wait_seconds`
+    # settings (leadkit.settings reads them from here). Whole numbers: Meltano passes fractions set from the environment badly (scripts/meltano_settings.py says how).
     max_tries: int = 5
-    base_seconds: float = 1.0
-    cap_seconds: float = 60.0
+    base_seconds: float = 1
+    cap_seconds: float = 60
     throttle_budget_seconds: float = THROTTLE_BUDGET_SECONDS
 
     def wait(self, attempt: int, response: requests.Response | None) -> float:

@@ -12,9 +12,9 @@ from leadkit.retry import RetryPolicy
 # Whole numbers, though the settings take fractions: Meltano presents them as integers
 # (scripts/meltano_settings.py says why), and a default should fit the kind it is shown as.
 DEFAULT_REQUEST_TIMEOUT: float = 60
-DEFAULT_MAX_RETRIES = 5
-DEFAULT_BACKOFF_BASE_SECONDS: float = 1
-DEFAULT_MAX_RETRY_WAIT_SECONDS: float = 60
+DEFAULT_MAX_RETRIES = RetryPolicy.max_tries
+DEFAULT_BACKOFF_BASE_SECONDS = RetryPolicy.base_seconds
+DEFAULT_MAX_RETRY_WAIT_SECONDS = RetryPolicy.cap_seconds
 
 
 def http_properties() -> list[th.Property]:

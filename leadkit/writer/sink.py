@@ -141,7 +141,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
     @property
     def dry_run(self) -> bool:
         """`dry_run` setting, or the stream `meltano config test` uses."""
-        return bool(self.config.get("dry_run", False)) or self.stream_name == TEST_STREAM
+        return bool(self.config.get("dry_run")) or self.stream_name == TEST_STREAM
 
     @property
     def max_size(self) -> int:
