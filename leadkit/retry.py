@@ -60,8 +60,9 @@ class RetryPolicy:
     time one request spends waiting them out (`throttle_budget_seconds`).
     """
 
-    # The defaults of the `max_retries`, `backoff_base_seconds` and `max_retry_wait_seconds`
-    # settings (leadkit.settings reads them from here). Whole numbers: Meltano passes fractions set from the environment badly (scripts/meltano_settings.py says how).
+    # The defaults of `max_retries`, `backoff_base_seconds` and `max_retry_wait_seconds`
+    # (leadkit.settings reads them here). Whole numbers, as Meltano cannot pass fractions
+    # set from the environment (see scripts/meltano_settings.py).
     max_tries: int = 5
     base_seconds: float = 1
     cap_seconds: float = 60
