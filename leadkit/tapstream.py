@@ -77,6 +77,7 @@ def safe_reason(response: requests.Response, limit: int = 160) -> str | None:
 
 
 class _DropNullReplicationWarnings(logging.Filter):
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() != _NULL_REPLICATION_VALUE
 
@@ -143,6 +144,7 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         return retry_policy(dict(self.config))
 
     @property
+    @override
     def timeout(self) -> float:  # type: ignore[override]
         """Seconds before a silent server counts as a failed, retriable call.
 
@@ -151,10 +153,12 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         return request_timeout(self.config)
 
     @property
+    @override
     def url_base(self) -> str:
         """The configured `api_url` (checked once, when the tap started)."""
         return str(self.config["api_url"]).rstrip("/")
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Classify a response: fatal auth error, retriable, fatal, or good JSON."""
         status = response.status_code
@@ -179,10 +183,12 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
             msg = f"{describe_response(self.vendor, response)}: body is not valid JSON (truncated?)"
             raise RetriableAPIError(msg, response) from exc
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path only: the SDK's default would echo the body."""
         return describe_response(self.vendor, response)
 
+    @override
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records from the already-validated JSON body."""
         from singer_sdk.helpers.jsonpath import extract_jsonpath

@@ -10,6 +10,7 @@ from time import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing_extensions import override
 
 from sandbox.vendor import VendorApi
 
@@ -19,6 +20,7 @@ class DroppedConnection(Exception):
 
 
 class _QuietDrops(logging.Filter):
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, DroppedConnection)

@@ -9,6 +9,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
+from typing_extensions import override
 
 from leadkit.tapstream import VendorRESTStream, json_body
 
@@ -22,6 +23,7 @@ class NextCursorPaginator(JSONPathPaginator):
     def __init__(self) -> None:
         super().__init__("$.data.nextCursor")
 
+    @override
     def get_next(self, response: requests.Response) -> str | None:
         """The next cursor, read from the body already parsed during validation."""
         return next(extract_jsonpath(self._jsonpath, json_body(response)), None)
@@ -39,6 +41,7 @@ class PoplStream(VendorRESTStream["str | None"]):
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
 
     @property
+    @override
     def http_headers(self) -> dict[str, str]:
         """The SDK's headers plus the credential in the configured scheme."""
         headers = dict(super().http_headers)
@@ -47,6 +50,7 @@ class PoplStream(VendorRESTStream["str | None"]):
         headers["Authorization"] = f"Bearer {key}" if bearer else key
         return headers
 
+    @override
     def get_new_paginator(self) -> NextCursorPaginator:
         """Popl pages with an opaque cursor in the body."""
         return NextCursorPaginator()

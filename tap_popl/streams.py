@@ -90,11 +90,13 @@ class LeadsStream(PoplStream):
     _malformed: MalformedCaptureTimes | None = None
 
     @property
+    @override
     def is_sorted(self) -> bool:
         """Pages come sorted by capture time, so state can be saved mid-run."""
         return True
 
     @property
+    @override
     def check_sorted(self) -> bool:
         """The lookback overlap starts below the old bookmark by design: no sort check.
 

@@ -109,11 +109,13 @@ class TapPopl(VendorTap):
         *http_properties(),
     ).to_dict()
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """One stream per documented endpoint."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     @staticmethod
+    @override
     def check_settings(config: t.Mapping[str, t.Any]) -> None:
         """Refuse a config that cannot work, before any request is sent."""
         if not config.get("api_key"):

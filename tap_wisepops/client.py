@@ -61,6 +61,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
         self.budget = budget if budget is not None else CallBudget()
 
     @property
+    @override
     def http_headers(self) -> dict[str, str]:
         """The documented header, literally: the key in double quotes."""
         return {

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 from leadkit.tapstream import json_body
 from leadkit.timestamps import format_instant, parse_instant, require_instant
@@ -223,6 +224,7 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
         )
         return not self.anchor_lost
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         """A full page may have a successor; a short one is the end (no extra call)."""
         if self.anchor_lost:
@@ -232,6 +234,7 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
             return False
         return True
 
+    @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page is the end of the data, unless the window lost its anchor."""
         if self.anchor_lost:
@@ -239,6 +242,7 @@ class CollectedAfterPaginator(BaseAPIPaginator[ContactsPage]):
         self.drained = True
         return False
 
+    @override
     def get_next(self, response: requests.Response) -> ContactsPage:
         """The window after a full one, or an earlier one when the anchor was lost."""
         current = self.current_value

@@ -131,6 +131,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         self.malformed: list[str] = []
 
     @property
+    @override
     def partitions(self) -> list[dict] | None:
         """One partition (and bookmark) per configured popup, else none."""
         ids = self.config.get("wisepop_ids")

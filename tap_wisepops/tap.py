@@ -84,6 +84,7 @@ class TapWisepops(VendorTap):
         ]
 
     @staticmethod
+    @override
     def check_settings(config: t.Mapping[str, t.Any]) -> None:
         """Refuse a configuration that would fail or leak; runs before any request."""
         key = config.get("api_key")

@@ -48,13 +48,13 @@ class ContactsSink(ApiBatchSink[GhlServices]):
             settle_seconds=self.run.client.settle_seconds,
             workers=self.max_concurrency,
         )
-        #: Input line of each record of the batch being written, by the record's identity.
 
     @property
     def ghl(self) -> GhlClient:
         """The target's GHL client."""
         return self.services.ghl
 
+    @override
     def setup(self) -> None:
         """Nothing to create on the GHL side."""
 
@@ -69,10 +69,12 @@ class ContactsSink(ApiBatchSink[GhlServices]):
         """Whether tags go in the upsert body (replacing all) rather than being added."""
         return self.config.get("tags_mode") == "replace"
 
+    @override
     def ordering_key(self, record: dict[str, Any]) -> str | None:
         """Records of one person are written in input order."""
         return identity_of(record, self.region)
 
+    @override
     def record_key(self, record: dict[str, Any]) -> str:
         """`c-` and a digest of the email (or phone): traceable in the reject file, no PII."""
         identity = identity_of(record, self.region)
@@ -82,6 +84,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 
     # The write
 
+    @override
     def write_record(self, record: dict[str, Any]) -> None:
         """Upsert, then tags, notes and tasks; every step idempotent on a re-run."""
         summary, stream = self.run.summary, self.stream_name

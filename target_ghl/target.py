@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
@@ -70,6 +71,7 @@ class TargetGHL(ApiTarget[GhlServices]):
         *http_properties(),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         """Refuse a bad configuration before any request."""
         require_safe_url(str(self.config.get("api_url") or ""), "api_url")
@@ -83,10 +85,12 @@ class TargetGHL(ApiTarget[GhlServices]):
                 "`default_phone_region` must be an ISO 3166 alpha-2 region such as US or GB"
             )
 
+    @override
     def build_client(self) -> ApiClient:
         """The GHL-configured HTTP client (`check_settings` has vetted `api_url`)."""
         return build_api_client(self.config)
 
+    @override
     def build_services(self, run: WriterRun) -> GhlServices:
         """The location's client and custom fields, shared by every sink of the run."""
         return GhlServices(GhlClient(run.client, str(self.config["location_id"]).strip()))

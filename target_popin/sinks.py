@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
+from typing_extensions import override
 
 from leadkit.tapstream import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
@@ -48,6 +49,7 @@ class PopinSink(ApiBatchSink[Slots]):
         #: One slot book for every worker of the run.
         self.slots = self.services
 
+    @override
     def ordering_key(self, record: dict[str, Any]) -> str | None:
         """The same person twice in a batch is written in order, so the ledger sees both."""
         try:
@@ -59,6 +61,7 @@ class PopinSink(ApiBatchSink[Slots]):
         """Book a call for every record (`schedule: next_available`) or when it asks for one."""
         return self.config.get("schedule") == "next_available" or lead.schedule_at is not None
 
+    @override
     def write_record(self, record: dict[str, Any]) -> None:
         """Capture (once per person, ever), then schedule (once per person, ever)."""
         if self.stream_name == TEST_STREAM:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
@@ -96,6 +97,7 @@ class TargetPopin(ApiTarget[Slots]):
         *writer_properties(),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         """Refuse bad settings before any request."""
         config = self.config
@@ -109,6 +111,7 @@ class TargetPopin(ApiTarget[Slots]):
         if refusals is not None and int(refusals) < 1:
             raise ConfigError("`max_slot_refusals` must be at least 1")
 
+    @override
     def build_client(self) -> ApiClient:
         """The run's Popin client: both credentials on every call (`check_settings` has vetted
         `api_url`)."""
@@ -128,6 +131,7 @@ class TargetPopin(ApiTarget[Slots]):
             server_errors_ambiguous=False,
         )
 
+    @override
     def build_services(self, run: WriterRun) -> Slots:
         """Free slots, read once per run and shared by every sink."""
         return Slots(run.client, lambda: booked_times(run.ledger))

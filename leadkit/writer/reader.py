@@ -12,6 +12,7 @@ import typing as t
 from singer_sdk.io_base import SingerMessageType
 from singer_sdk.singerlib.encoding import SimpleSingerReader
 from singer_sdk.singerlib.json import deserialize_json
+from typing_extensions import override
 
 from leadkit.errors import InputError
 
@@ -56,6 +57,7 @@ class SafeSingerReader(SimpleSingerReader):
 
     host: InputHost | None = None
 
+    @override
     def process_lines(
         self,
         file_input: t.IO[t.Any] | None,

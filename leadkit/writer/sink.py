@@ -68,6 +68,7 @@ class Deferred:
 class StagedRecords(list):
     """The batch's records; shown by count, so that a context logged at DEBUG holds no data."""
 
+    @override
     def __repr__(self) -> str:
         return f"<{len(self)} staged records>"
 
@@ -144,6 +145,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         return bool(self.config.get("dry_run")) or self.stream_name == TEST_STREAM
 
     @property
+    @override
     def max_size(self) -> int:
         """`batch_size_rows`, else about BATCH_SECONDS of requests at the allowed rate."""
         if self.batch_size_rows is not None:
@@ -248,6 +250,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         # Whatever has not finished now must not send anything more.
         self.run.client.halt(stop)
 
+    @override
     def clean_up(self) -> None:
         """Stop the worker threads."""
         if self._executor is not None:

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from typing_extensions import override
 
 from sandbox.control import DEMO_KEYS
 from sandbox.ghl.contacts import empty_store
@@ -48,6 +49,7 @@ class GhlApi(ContactHandlers, VendorApi):
         "request_log_max": 10_000,
     }
 
+    @override
     def reset(self, seed: int | None = None) -> None:
         """Seeded store, fresh rate-limit counters and an empty request log."""
         self.limiter = RateLimiter()
@@ -55,12 +57,14 @@ class GhlApi(ContactHandlers, VendorApi):
         super().reset(seed)
         self._ids = random.Random(self.seed)
 
+    @override
     def load(self, data: dict[str, Any]) -> None:
         """Restore a saved store; new ids must not repeat the saved ones."""
         super().load(data)
         held = sum(len(self.store[kind]) for kind in ("contacts", "notes", "tasks"))
         self._ids = random.Random(f"{self.seed}/{held}/{time.time_ns()}")
 
+    @override
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Refuse values the emulator cannot honour."""
         if changes.get("duplicate_priority", "email") not in {"email", "phone"}:
@@ -77,12 +81,14 @@ class GhlApi(ContactHandlers, VendorApi):
 
     # -- store and control API --------------------------------------------------------------
 
+    @override
     def initial_store(self) -> dict[str, Any]:
         """One location (the demo token's) with the seeded custom fields and no contacts."""
         self.store = empty_store()
         self._add_location(DEMO_KEYS["ghl_location"], DEMO_KEYS["ghl"])
         return self.store
 
+    @override
     def seed_records(self, spec: dict[str, Any]) -> dict[str, Any]:
         """`{"location_id"?, "custom_fields": [{name, dataType, fieldKey?, picklistOptions?}],
         "contacts": [UpsertContactDto-like bodies]}`: contacts are stored as they are (no
@@ -113,6 +119,7 @@ class GhlApi(ContactHandlers, VendorApi):
             contacts.append(contact)
         return {"custom_fields": fields, "contacts": contacts}
 
+    @override
     def inspect(self, kind: str) -> Any:
         """contacts (with notes, tasks and customFieldsByKey), notes, tasks, custom_fields,
         locations, requests (write requests: method, path, operation, body, status)."""
@@ -149,6 +156,7 @@ class GhlApi(ContactHandlers, VendorApi):
             "tasks": self.store["tasks"].get(contact["id"], []),
         }
 
+    @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
         """`add_location` {token, location_id, name?}: a second tenant with its own token;
         `flush_search`: make every pending write searchable now."""
@@ -164,6 +172,7 @@ class GhlApi(ContactHandlers, VendorApi):
 
     # -- HTTP ---------------------------------------------------------------------------------
 
+    @override
     def routes(self) -> list[BaseRoute]:
         """The vendor paths (relative to `/ghl`)."""
         routes: list[BaseRoute] = [

@@ -14,6 +14,7 @@ import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+from typing_extensions import override
 
 from sandbox.control import DEMO_KEYS
 from sandbox.people import people
@@ -69,11 +70,13 @@ class PopinApi(VendorApi):
 
     # --- data -------------------------------------------------------------------------
 
+    @override
     def initial_store(self) -> dict[str, Any]:
         """No customers or bookings; free slots from now on."""
         self._availability: tuple[str, dict[str, Any]] | None = None
         return {"customers": [], "bookings": [], "slots": self._generate_slots([])}
 
+    @override
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change switches; slot settings lay out the free slots again (bookings stay)."""
         _check_refusals(changes)
@@ -118,6 +121,7 @@ class PopinApi(VendorApi):
         slots.sort(key=lambda s: s["start"])
         return slots
 
+    @override
     def seed_records(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Add customers: `count` people from the shared seed data, or explicit `customers`."""
         added = []
@@ -151,6 +155,7 @@ class PopinApi(VendorApi):
         self.store["customers"].append(customer)
         return customer
 
+    @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
         """`take_slot`: someone else books a slot (`time`, else the first free one)."""
         if name != "take_slot":
@@ -188,6 +193,7 @@ class PopinApi(VendorApi):
 
     # --- HTTP -------------------------------------------------------------------------
 
+    @override
     def routes(self) -> list[BaseRoute]:
         """The three documented endpoints under `/api/v1/external`."""
         base = "/api/v1/external"
@@ -298,6 +304,7 @@ class PopinApi(VendorApi):
         self._availability = (listed[0]["start"] if listed else "9999", answer)
         return answer
 
+    @override
     def load(self, data: dict[str, Any]) -> None:
         """Restore a saved store; the cached availability no longer applies."""
         super().load(data)

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+from typing_extensions import override
 
 from sandbox.control import DEMO_KEYS
 from sandbox.popl.actions import LeadActions
@@ -67,6 +68,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
         "malformed_capture_values": list(MALFORMED_CAPTURE_VALUES),
     }
 
+    @override
     def restored(self) -> None:
         """Rebuild the sorted index over the new store; forget cursor uses."""
         self.store.setdefault("deleted", [])
@@ -74,6 +76,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
         self._cursors_issued = 0
         self._reindex()
 
+    @override
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Check the types of the fault-like settings before taking them."""
         for name in ("cursor_ttl_seconds", "cursor_max_uses", "cursor_refusals"):
@@ -91,6 +94,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
 
     # Data
 
+    @override
     def initial_store(self) -> dict[str, Any]:
         """A team, four events and their leads; a few captured offline are not synced yet."""
         self._team = Team(self.seed)
@@ -130,6 +134,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
             ],
         }
 
+    @override
     def seed_records(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Add leads. Spec keys:
 
@@ -155,17 +160,17 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
             self.store["leads"], self.store["pending"] = [], []
             self._reindex()
         new: list[dict[str, Any]] = []
-        for override in spec.get("leads", []):
-            override = dict(override)
-            captured = override.pop("captured_at", None)
-            if "capture_sent_as" in override:
-                override["_captureAsSent"] = override.pop("capture_sent_as")
+        for given in spec.get("leads", []):
+            given = dict(given)
+            captured = given.pop("captured_at", None)
+            if "capture_sent_as" in given:
+                given["_captureAsSent"] = given.pop("capture_sent_as")
             moment = (
                 datetime.fromisoformat(captured.replace("Z", "+00:00"))
                 if captured
                 else datetime(2025, 11, 3, 10, tzinfo=timezone.utc)
             )
-            new.append(self._factory.lead(moment, override))
+            new.append(self._factory.lead(moment, given))
         count = int(spec.get("count", 0))
         if count:
             moment = datetime.fromisoformat(
@@ -185,6 +190,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
             self._publish(new)
         return {"leadIds": [lead["leadId"] for lead in new]}
 
+    @override
     def inspect(self, kind: str) -> Any:
         """`leads` (visible), `pending` (captured offline), `team`, `campaigns`.
 
@@ -193,6 +199,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
         """
         return super().inspect(kind)
 
+    @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
         """`late_lead`, `capture_offline`, `sync`, `edit_lead` and `delete_lead`."""
         actions = self.lead_actions()
@@ -202,6 +209,7 @@ class PoplApi(LeadSearch, LeadActions, VendorApi):
 
     # HTTP
 
+    @override
     def routes(self) -> list[BaseRoute]:
         """The two documented v2 lead endpoints."""
         return [

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+from typing_extensions import override
 
 from leadkit.phones import to_e164
 from sandbox.control import DEMO_KEYS
@@ -60,6 +61,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
         "page_snapshots": False,
     }
 
+    @override
     def restored(self) -> None:
         """Rebuild the sorted index over the new store."""
         self._snapshots: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
@@ -67,6 +69,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
         self.store.setdefault("pending_deletions", [])
         self._reindex()
 
+    @override
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Validate the switches this API has."""
         mode = changes.get("collected_after_mode", "strict")
@@ -81,6 +84,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
             changes = {**changes, "malformed_collected_at": malformed_rules(changes)}
         return super().update_settings(changes)
 
+    @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
         """`delete_contacts` (see `PagingFaults._delete_contacts`)."""
         if name != "delete_contacts":
@@ -89,12 +93,14 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
 
     # Data
 
+    @override
     def initial_store(self) -> dict[str, Any]:
         """Six popups and about 3,000 contacts with many timestamp ties."""
         self._factory = ContactFactory(self.seed, salt=1)
         # Every test resets the sandbox: build each seed's data once, copy it after.
         return json.loads(seeded_store(self.seed))
 
+    @override
     def seed_records(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Add contacts: {"contacts": n, "collected_at", "same_timestamp", "wisepop_id",
         "person", "form_session", "fields", "replace", "summary_only"}."""
@@ -145,6 +151,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
             result["contacts"] = added
         return result
 
+    @override
     def inspect(self, kind: str) -> Any:
         """Stored records; `usage` shows the call budget."""
         if kind == "usage":
@@ -155,6 +162,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
 
     # HTTP
 
+    @override
     def routes(self) -> list[BaseRoute]:
         """The api2 paths."""
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from target_ghl.client import checked
 def _answer(status: int, body: object) -> requests.Response:
     response = requests.Response()
     response.status_code = status
-    response._content = json.dumps(body).encode()
+    response.raw = io.BytesIO(json.dumps(body).encode())
     response.headers["Content-Type"] = "application/json"
     return response
 

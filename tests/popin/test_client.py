@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import requests
@@ -12,7 +13,7 @@ from target_popin.client import names_the_customer
 def _answer(message: str) -> requests.Response:
     response = requests.Response()
     response.status_code = 200
-    response._content = json.dumps({"status": 0, "message": message}).encode()
+    response.raw = io.BytesIO(json.dumps({"status": 0, "message": message}).encode())
     response.headers["Content-Type"] = "application/json"
     return response
 
