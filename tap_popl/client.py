@@ -11,7 +11,8 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 from typing_extensions import override
 
-from leadkit.tapstream import VendorRESTStream, json_body
+from leadkit.responses import json_body
+from leadkit.tapstream import VendorRESTStream
 
 DEFAULT_API_URL = "https://api.popl.co/api/pub/v2"
 SCHEMAS = Path(__file__).parent / "schemas"

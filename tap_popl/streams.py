@@ -12,8 +12,9 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from leadkit.errors import describe_response
+from leadkit.responses import safe_reason
 from leadkit.retry import is_retriable_status
-from leadkit.tapstream import null_replication_values_reported_by_caller, safe_reason
+from leadkit.tapstream import null_replication_values_reported_by_caller
 from leadkit.timestamps import format_instant, parse_instant
 from tap_popl.capture import EmittedEdge, MalformedCaptureTimes, parse_start_date
 from tap_popl.client import PoplStream

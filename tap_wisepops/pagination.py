@@ -41,7 +41,7 @@ from functools import lru_cache
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from leadkit.tapstream import json_body
+from leadkit.responses import json_body
 from leadkit.timestamps import format_instant, parse_instant, require_instant
 
 if t.TYPE_CHECKING:

@@ -13,7 +13,7 @@ from functools import cached_property, lru_cache
 from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
-from leadkit.tapstream import json_body
+from leadkit.responses import json_body
 from leadkit.timestamps import format_instant, parse_instant, require_instant
 from tap_wisepops.client import SCHEMAS, WisepopsStream
 from tap_wisepops.pagination import (

@@ -11,8 +11,8 @@ from typing import Any
 import requests
 
 from leadkit.ratelimit import RateLimiter
+from leadkit.responses import safe_reason
 from leadkit.settings import request_timeout, retry_policy
-from leadkit.tapstream import safe_reason
 from leadkit.timestamps import parse_instant
 from leadkit.writer import ApiClient, Reject
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from leadkit.tapstream import safe_reason
+from leadkit.responses import safe_reason
 
 #: Both credentials go together and Popin's 401 does not say which one it refused.
 AUTH_SETTINGS = "api_key` and `seller_token"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from typing_extensions import override
 
-from leadkit.tapstream import safe_reason
+from leadkit.responses import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
 from leadkit.writer.ledger import Bracket, EarlierTry
 from leadkit.writer.sink import TEST_STREAM
