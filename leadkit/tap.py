@@ -13,7 +13,7 @@ from types import FrameType
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from leadkit import redact
+from leadkit import DISTRIBUTION, redact
 from leadkit.configuration import check_config
 from leadkit.stopping import STOP_SIGNALS, Stopped
 
@@ -24,6 +24,8 @@ class VendorTap(Tap, abc.ABC):
 
     #: Settings holding credentials, masked in every log line.
     secret_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
+    #: The distribution the connectors ship in, which `--version` and every run report.
+    package_name = DISTRIBUTION
     #: Measured faster than the SDK's default writer (benchmarks/tap_wisepops.md).
     message_writer_class = MsgSpecWriter
 

@@ -15,7 +15,7 @@ from typing import Any
 from singer_sdk import Target
 from typing_extensions import override
 
-from leadkit import redact
+from leadkit import DISTRIBUTION, redact
 from leadkit.configuration import check_config
 from leadkit.stopping import Stopped, StopRequest, current_handlers, signal_name
 from leadkit.writer.acks import Acknowledgements
@@ -91,6 +91,8 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
 
     #: Settings holding credentials, masked in every log line.
     secret_settings: tuple[str, ...] = ()
+    #: The distribution the connectors ship in, which `--version` and every run report.
+    package_name = DISTRIBUTION
 
     def __init__(
         self, *, validate_config: bool = True, setup_mapper: bool = True, **kwargs: Any
