@@ -10,10 +10,16 @@ from typing import Any
 
 
 class RejectFile:
-    """Appends rejected records to a JSON-lines file; with no path they are only counted."""
+    """Appends rejected records to a JSON-lines file; with no path they are only counted.
 
-    def __init__(self, path: str | Path | None) -> None:
+    A dry run writes to the same file, where the operator already looks, but marks each of
+    its lines `"dry_run": true`: it sent nothing, so the real run will meet those records
+    again and must not be blamed for rejects that are only a trial's.
+    """
+
+    def __init__(self, path: str | Path | None, *, dry_run: bool = False) -> None:
         self.path = Path(path) if path else None
+        self.dry_run = dry_run
         self.count = 0
         self._lock = threading.Lock()
 
@@ -27,18 +33,17 @@ class RejectFile:
         detail: str | None = None,
     ) -> None:
         """Record one rejected record (the file is the user's: it may hold the record)."""
-        line = json.dumps(
-            {
-                "stream": stream,
-                "key": key,
-                "reason": reason,
-                "detail": detail,
-                "rejected_at": datetime.now(timezone.utc).isoformat(),
-                "record": record,
-            },
-            default=str,
-            ensure_ascii=False,
-        )
+        entry: dict[str, Any] = {
+            "stream": stream,
+            "key": key,
+            "reason": reason,
+            "detail": detail,
+            "rejected_at": datetime.now(timezone.utc).isoformat(),
+        }
+        if self.dry_run:
+            entry["dry_run"] = True
+        entry["record"] = record
+        line = json.dumps(entry, default=str, ensure_ascii=False)
         with self._lock:
             self.count += 1
             if self.path is None:

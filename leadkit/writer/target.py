@@ -151,7 +151,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         return WriterRun(
             client=self.build_client(),
             ledger=Ledger(self.config.get("ledger_path")),
-            rejects=RejectFile(self.config.get("reject_file")),
+            rejects=RejectFile(
+                self.config.get("reject_file"), dry_run=bool(self.config.get("dry_run"))
+            ),
             summary=RunSummary(),
             acks=self.acks,
             stop_request=self.stop_request,
