@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
 import pytest
 import requests
 
-from sandbox.control import SandboxClient
+from sandbox.control import API_PATHS, DEMO_KEYS, SandboxClient, free_port
 
 
 def test_health_lists_the_four_apis(sandbox: SandboxClient) -> None:
@@ -85,3 +90,53 @@ def test_reset_clears_faults_and_counters(sandbox: SandboxClient) -> None:
     sandbox.reset()
     assert sandbox.counters("wisepops")["requests"] == 0
     assert sandbox.faults("wisepops", rate=0.0)["rate"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def serve_output() -> Iterator[list[str]]:
+    """What `lead-sandbox serve` printed by the time it listens, then it is stopped."""
+    command = [sys.executable, "-m", "sandbox", "serve", "--port", str(free_port())]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        printed = []
+        for line in process.stdout:
+            printed.append(line.rstrip("\n"))
+            if line.startswith("Ctrl-C"):
+                break
+        try:
+            yield printed
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=10)
+
+
+def served_url(printed: list[str]) -> str:
+    return printed[0].rsplit(" ", 1)[-1]
+
+
+def test_serve_prints_the_url_it_listens_on(serve_output: list[str]) -> None:
+    url = served_url(serve_output)
+    assert requests.get(f"{url}/_sandbox/health", timeout=5).json()["ok"] is True
+
+
+@pytest.mark.parametrize("api", sorted(API_PATHS))
+def test_serve_prints_each_apis_base_url(serve_output: list[str], api: str) -> None:
+    base_url = SandboxClient(served_url(serve_output)).api_url(api)
+    assert any(base_url in line.split() for line in serve_output)
+
+
+def test_serve_prints_the_demo_credentials(serve_output: list[str]) -> None:
+    printed = "\n".join(serve_output)
+    assert [key for key in DEMO_KEYS.values() if key not in printed] == []
+
+
+def test_the_printed_popl_url_and_key_read_leads(serve_output: list[str]) -> None:
+    popl = next(line for line in serve_output if line.split()[0] == "Popl").split()
+    credentials = dict(word.split("=", 1) for word in popl[2:])
+    response = requests.post(
+        f"{popl[1]}/leads/search",
+        headers={"Authorization": credentials["api_key"]},
+        json={"filters": {"teamId": int(credentials["team_id"])}},
+        timeout=5,
+    )
+    assert response.status_code == 200
