@@ -7,12 +7,14 @@ import contextlib
 import logging
 import os
 import sys
+import time
 import typing as t
 
 import click
 from singer_sdk.exceptions import FatalAPIError
 
 from leadkit.errors import InputError
+from leadkit.logs import quiet_sdk_chatter
 from leadkit.stopping import Stopped, signal_name
 
 if t.TYPE_CHECKING:
@@ -25,9 +27,12 @@ KNOWN_STOPS: tuple[type[BaseException], ...] = (FatalAPIError, InputError)
 def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
     """Run `plugin`'s CLI and exit: 0, 1 for a failure, or 128 + N after signal N."""
     logger = logging.getLogger(plugin.name)
+    command = plugin.cli  # sets up the SDK's console logging
+    quiet_sdk_chatter(plugin.name)
+    started = time.monotonic()
     try:
         # Without standalone mode click returns, rather than raises, `ctx.exit(code)`.
-        returned = plugin.cli.main(args=args, standalone_mode=False)
+        returned = command.main(args=args, standalone_mode=False)
     except Stopped as stop:
         if not stop.reported:
             logger.warning(
@@ -46,9 +51,23 @@ def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
         _leave(130)
     except KNOWN_STOPS as known:
         debug = logger.isEnabledFor(logging.DEBUG)
-        logger.error("%s", known, exc_info=known if debug else None)
+        logger.error("Run stopped: %s", known, exc_info=known if debug else None)
         _leave(1)
-    sys.exit(returned if isinstance(returned, int) else 0)
+    except Exception as failure:
+        logger.error("Run failed: %s", type(failure).__name__, exc_info=failure)
+        _leave(1)
+    code = returned if isinstance(returned, int) else 0
+    if code:
+        logger.error("Run stopped: the settings named above were refused")
+    elif _is_a_run(args):
+        logger.info("Run succeeded in %.1f s", time.monotonic() - started)
+    sys.exit(code)
+
+
+def _is_a_run(args: list[str] | None) -> bool:
+    """False for `--about`, `--version`, `--help` and `--discover`, which run nothing."""
+    given = sys.argv[1:] if args is None else args
+    return not {"--about", "--version", "--help", "--discover"} & set(given)
 
 
 def _leave(code: int) -> t.NoReturn:

@@ -15,6 +15,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from leadkit import DISTRIBUTION, redact
 from leadkit.configuration import check_config
+from leadkit.logs import Progress
 from leadkit.stopping import STOP_SIGNALS, Stopped
 
 
@@ -49,6 +50,10 @@ class VendorTap(Tap, abc.ABC):
             )
         else:
             redact.install(self.config.get(name) for name in self.secret_settings)
+        #: Requests sent and 429s met by every stream of the run.
+        self.requests_sent = 0
+        self.throttled = 0
+        self.progress = Progress(self.logger, "read", lambda: (self.requests_sent, self.throttled))
         if setup_mapper:
             self.setup_mapper()
         self.load_state(_read_state(state))

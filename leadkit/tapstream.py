@@ -154,7 +154,16 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
         """Records from the already-validated JSON body."""
         from singer_sdk.helpers.jsonpath import extract_jsonpath
 
-        yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
+        progress = getattr(self.vendor_tap, "progress", None)
+        for record in extract_jsonpath(self.records_jsonpath, input=json_body(response)):
+            if progress is not None:
+                progress.add()
+            yield record
+
+    def _count(self, counter: str) -> None:
+        """Add one to a run-wide counter of the tap (requests sent, 429s met)."""
+        if hasattr(self.vendor_tap, counter):
+            setattr(self.vendor_tap, counter, getattr(self.vendor_tap, counter) + 1)
 
     def retrying(self, func: RequestFunc) -> RequestFunc:
         """Retry with the policy targets use too: failures spend tries, 429s spend time."""
@@ -164,12 +173,14 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
             where = f"{self.vendor} {urlsplit(self.path or '').path}"
             while True:
                 try:
+                    self._count("requests_sent")
                     return func(prepared, context)
                 except (RetriableAPIError, *TRANSIENT_ERRORS) as exc:
                     response = getattr(exc, "response", None)
                     if not isinstance(response, requests.Response):
                         response = None
                     if response is not None and response.status_code == 429:
+                        self._count("throttled")
                         reason = "HTTP 429"
                         hinted = parse_retry_after(response.headers.get("Retry-After"))
                         wait = attempts.throttled(hinted)

@@ -89,8 +89,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
         """Upsert, then tags, notes and tasks; every step idempotent on a re-run."""
         summary, stream = self.run.summary, self.stream_name
         contact = normalise(record, stream=stream, region=self.region)
-        for name in contact.ignored:
-            summary.ignored_property(stream, name)
+        self.note_ignored(contact.ignored)
         for name in contact.dropped:
             summary.name_once(stream, "unusable values left out", name)
         body = self._upsert_body(contact)
@@ -106,7 +105,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
         )
         known = self.run.ledger.get(CONTACTS, ledger_key)
         if known and known.get("hash") == fingerprint and known.get("state") == DONE:
-            summary.count(stream, "unchanged")
+            self.count_unchanged(ledger_key)
             return
         if self.dry_run:
             self._rehearse(contact, known)
@@ -120,6 +119,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
             summary.count(stream, "email_phone_split")
             raise Reject(SPLIT, f"contact {contact_id} kept its own email or phone")
         summary.count(stream, "created" if upserted.created else "updated")
+        self.run.written_this_run.add(ledger_key)
         if contact.tags and not self.replace_tags:
             self.ghl.add_tags(contact_id, contact.tags)
         doubts = [self._post_note_once(contact_id, note) for note in contact.notes]
@@ -269,7 +269,6 @@ class ContactsSink(ApiBatchSink[GhlServices]):
             # Records still waiting on a doubt stay open: the next run sends them again.
             self.run.client.halt(exc)
             self.doubts.abandon()
-            self.run.report(self.logger)
             raise
         for deferred, reject, finish in self.doubts.close():
             if reject is None:

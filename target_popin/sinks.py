@@ -67,9 +67,7 @@ class PopinSink(ApiBatchSink[Slots]):
         if self.stream_name == TEST_STREAM:
             self.run.summary.count(self.stream_name, "skipped")
             return
-        for name in record:
-            if name not in CONTRACT:
-                self.run.summary.ignored_property(self.stream_name, name)
+        self.note_ignored(name for name in record if name not in CONTRACT)
         lead = to_lead(record, dict(self.config))
         customer_id = self._capture(lead)
         if self.wants_call(lead):
@@ -83,7 +81,7 @@ class PopinSink(ApiBatchSink[Slots]):
         )
         known = capture.settled()
         if known is not None:
-            summary.count(self.stream_name, "unchanged")
+            self.count_unchanged(lead.key)
             return str(known["customer_id"])
         if self.dry_run:
             summary.count(self.stream_name, "would_capture")
@@ -98,6 +96,7 @@ class PopinSink(ApiBatchSink[Slots]):
         customer_id = str(body["customer_id"])
         capture.done(customer_id=customer_id, url=body.get("url"))
         summary.count(self.stream_name, "created")
+        self.run.written_this_run.add(lead.key)
         return customer_id
 
     def _post(

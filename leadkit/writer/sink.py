@@ -6,7 +6,7 @@ import abc
 import threading
 import time
 import typing as t
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -129,6 +129,20 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
             rejected=lambda reject: self._settle_reject(item.record, reject, item.seq),
         )
 
+    def note_ignored(self, names: Iterable[str]) -> None:
+        """Name, once in the summary, properties outside the input contract; the stream's key
+        properties are expected there (mappings send them on purpose) and are not named."""
+        keys = set(self.key_properties or ())
+        for name in names:
+            if name not in keys:
+                self.run.summary.ignored_property(self.stream_name, name)
+
+    def count_unchanged(self, person: str) -> None:
+        """Nothing to send for `person`: `repeated` if this run already wrote them, else
+        `unchanged` (written by an earlier run)."""
+        outcome = "repeated" if person in self.run.written_this_run else "unchanged"
+        self.run.summary.count(self.stream_name, outcome)
+
     def record_key(self, record: dict[str, Any]) -> str:
         """A few chars for logs, no PII: a short digest of the record."""
         return content_hash(record)[:10]
@@ -230,7 +244,6 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
             self._stop.set()
             self.run.client.halt(exc)
             wait(in_flight)
-            self.run.report(self.logger)
             raise
 
     def _wait(
@@ -306,6 +319,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
     def _settle_written(self, item: Staged) -> None:
         with self._tally_lock:
             self.tally_record_written()
+        self.run.progress.add()
         if item.seq is not None:
             self.run.acks.settled(item.seq)
 
@@ -314,6 +328,7 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
     ) -> None:
         """Reject file, summary and a log line naming only the record key and the reason."""
         self.run.reject(self.stream_name, self.record_key(record), record, reject)
+        self.run.progress.add()
         if seq is not None:
             self.run.acks.settled(seq)
 

@@ -92,11 +92,12 @@ class RunSummary:
         """One line per stream for the end-of-run log."""
         return [self.line(stream) for stream in self.streams()]
 
-    def log_once(self, logger: logging.Logger) -> None:
-        """Log the lines the first time only (a fatal error and the end may both ask)."""
+    def log_once(self, logger: logging.Logger, *, complete: bool = True) -> None:
+        """Log the lines the first time only; a run that ended early says so on each."""
         with self._lock:
             if self._logged:
                 return
             self._logged = True
+        label = "Run summary" if complete else "Run summary (the run stopped early)"
         for line in self.lines():
-            logger.info("Run summary: %s", line)
+            logger.info("%s: %s", label, line)

@@ -17,6 +17,7 @@ from typing_extensions import override
 
 from leadkit import DISTRIBUTION, redact
 from leadkit.configuration import check_config
+from leadkit.logs import Progress
 from leadkit.stopping import Stopped, StopRequest, current_handlers, signal_name
 from leadkit.writer.acks import Acknowledgements
 from leadkit.writer.client import ApiClient
@@ -42,6 +43,9 @@ class WriterRun:
     acks: Acknowledgements
     stop_request: StopRequest
     logger: logging.Logger
+    progress: Progress
+    #: People (ledger keys) written by this run, to tell a repeat from an earlier run's work.
+    written_this_run: set[str] = field(default_factory=set)
 
     def acknowledge(self) -> None:
         """Emit the newest input STATE whose records are all settled, if not emitted yet."""
@@ -62,7 +66,7 @@ class WriterRun:
         elif self.rejects.count == REJECTS_LOGGED + 1:
             self.logger.warning("More records rejected; the run summary counts them by reason")
 
-    def report(self, logger: logging.Logger) -> None:
+    def report(self, logger: logging.Logger, *, complete: bool = True) -> None:
         """Add API calls and 429s per stream, then log the summary (once per run)."""
         with self._report_lock:
             if self._reported:
@@ -71,7 +75,7 @@ class WriterRun:
         for stream in self.summary.streams():
             self.summary.count(stream, "api_calls", self.client.calls_for(stream))
             self.summary.count(stream, "throttled", self.client.throttled_for(stream))
-        self.summary.log_once(logger)
+        self.summary.log_once(logger, complete=complete)
 
     _emit_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _reported: bool = field(default=False, init=False)
@@ -148,8 +152,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
     @cached_property
     def writer_run(self) -> WriterRun:
         """The shared client, ledger, reject file and summary, built on first use."""
+        client = self.build_client()
         return WriterRun(
-            client=self.build_client(),
+            client=client,
             ledger=Ledger(self.config.get("ledger_path")),
             rejects=RejectFile(
                 self.config.get("reject_file"), dry_run=bool(self.config.get("dry_run"))
@@ -158,6 +163,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
             acks=self.acks,
             stop_request=self.stop_request,
             logger=self.logger,
+            progress=Progress(
+                self.logger, "written or rejected", lambda: (client.calls, client.throttled)
+            ),
         )
 
     def reject_input(self, stream: str, reason: str, record: dict[str, Any]) -> None:
@@ -168,7 +176,7 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
     def end_early(self, error: BaseException) -> None:
         """The run stops before its end: acknowledge what was settled, then summarise."""
         covered = self._acknowledge_settled()
-        self._finish()
+        self._finish(complete=False)
         if isinstance(error, Stopped):
             self.logger.warning(
                 "Stopped by %s: STATE acknowledges %d of %d records read; the rest are "
@@ -196,7 +204,7 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         run.acknowledge()
         return self.acks.acknowledgeable()[1]
 
-    def _finish(self) -> None:
+    def _finish(self, *, complete: bool = True) -> None:
         """Summary, then release the client and the ledger (once)."""
         if self._finished:
             return
@@ -204,6 +212,6 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         self.stop_request.uninstall()
         if "writer_run" in self.__dict__:
             run = self.writer_run
-            run.report(self.logger)
+            run.report(self.logger, complete=complete)
             run.client.close()
             run.ledger.close()

@@ -68,10 +68,15 @@ def popin_lead(seq: int) -> dict[str, Any]:
 
 
 def singer_lines(
-    records: list[dict[str, Any]], *, state_every: int = 5, stream: str = STREAM
+    records: list[dict[str, Any]],
+    *,
+    state_every: int = 5,
+    stream: str = STREAM,
+    key_properties: list[str] | None = None,
 ) -> bytes:
     """SCHEMA, the records, and a STATE `{"done": seq}` after every `state_every` records."""
-    lines = [{"type": "SCHEMA", "stream": stream, "schema": SCHEMA, "key_properties": []}]
+    schema = {"type": "SCHEMA", "stream": stream, "schema": SCHEMA}
+    lines = [{**schema, "key_properties": key_properties or []}]
     for count, record in enumerate(records, start=1):
         lines.append({"type": "RECORD", "stream": stream, "record": record})
         if count % state_every == 0 or count == len(records):
