@@ -21,6 +21,22 @@ TRANSIENT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 
+
+def describe_failure(exc: BaseException) -> str:
+    """A transient failure in an operator's words: `connection dropped`, `timed out`."""
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped mid-answer"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests.Timeout):
+        return "no answer within request_timeout"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "answer could not be decoded"
+    if isinstance(exc, (requests.ConnectionError, ConnectionResetError)):
+        return "connection failed or dropped"
+    return "transient failure"
+
+
 RETRIABLE_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, 500, 502, 503, 504})
 
 

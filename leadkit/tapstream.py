@@ -22,6 +22,7 @@ from leadkit.retry import (
     TRANSIENT_ERRORS,
     Attempts,
     RetryPolicy,
+    describe_failure,
     is_retriable_status,
     parse_retry_after,
 )
@@ -185,11 +186,12 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
                         hinted = parse_retry_after(response.headers.get("Retry-After"))
                         wait = attempts.throttled(hinted)
                     else:
-                        reason = (
-                            f"HTTP {response.status_code}"
-                            if response is not None
-                            else type(exc).__name__
-                        )
+                        if response is None:
+                            reason = describe_failure(exc)
+                        elif response.ok:
+                            reason = f"HTTP {response.status_code} with a truncated body"
+                        else:
+                            reason = f"HTTP {response.status_code}"
                         wait = attempts.failed(response)
                     if wait is None:
                         raise

@@ -24,6 +24,7 @@ from leadkit.retry import (
     TRANSIENT_ERRORS,
     Attempts,
     RetryPolicy,
+    describe_failure,
     is_retriable_status,
     parse_retry_after,
 )
@@ -246,7 +247,7 @@ class ApiClient:
                     )
             except TRANSIENT_ERRORS as exc:
                 self._tally("calls")
-                failure = type(exc).__name__
+                failure = describe_failure(exc)
                 if not retry_ambiguous and not never_sent(exc):
                     self._ambiguous(method, path, failure)
                 self._retry_or_stop(attempts, attempts.failed(), where, failure)

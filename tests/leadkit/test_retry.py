@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from leadkit.retry import RetryPolicy, is_retriable_status, parse_retry_after
+from leadkit.retry import RetryPolicy, describe_failure, is_retriable_status, parse_retry_after
 from leadkit.writer import ApiClient, ApiUnavailable
 from sandbox.control import DEMO_KEYS, SandboxClient
 
@@ -106,3 +106,18 @@ def test_429s_past_the_wait_budget_stop_the_request(sandbox: SandboxClient) -> N
     with pytest.raises(ApiUnavailable, match="HTTP 429 5 times"):
         client.request("GET", f"/locations/{DEMO_KEYS['ghl_location']}/customFields")
     assert sandbox.counters("ghl")["requests"] == 5
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (requests.exceptions.ChunkedEncodingError(), "connection dropped mid-answer"),
+        (requests.ReadTimeout(), "no answer within request_timeout"),
+        (requests.ConnectTimeout(), "connection timed out"),
+        (requests.ConnectionError(), "connection failed or dropped"),
+    ],
+)
+def test_transient_failures_are_described_in_an_operators_words(
+    failure: Exception, words: str
+) -> None:
+    assert describe_failure(failure) == words
