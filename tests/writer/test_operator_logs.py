@@ -102,3 +102,16 @@ def test_the_same_person_twice_in_a_first_run_is_repeated_not_unchanged(
     run = run_target("target-ghl", ghl_config(sandbox, tmp_path), tmp_path, payload)
     assert "created=1; updated=0; unchanged=0" in run.stderr
     assert "repeated=1" in run.stderr
+
+
+def test_a_long_tap_run_logs_progress_with_its_requests(
+    sandbox: SandboxClient, tmp_path: Path
+) -> None:
+    # Five pages at 3 s each: a run of about 15 s.
+    sandbox.latency("popl", 3000)
+    code, stderr = _run_tap(sandbox, tmp_path)
+    assert code == 0
+    progress = [line for line in stderr.splitlines() if "Progress:" in line]
+    assert 1 <= len(progress) <= 2
+    assert "records read" in progress[0]
+    assert "requests" in progress[0]
