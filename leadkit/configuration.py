@@ -11,6 +11,19 @@ from jsonschema.validators import validator_for
 from leadkit import redact
 from leadkit.errors import ConfigError
 
+if t.TYPE_CHECKING:
+    from singer_sdk.plugin_base import PluginBase
+
+
+def check_plugin_config(
+    plugin: PluginBase, secrets: Iterable[str], checks: Callable[[], None], *, validate: bool
+) -> None:
+    """After the SDK loaded `plugin`'s settings: mask secrets and, if asked, check them."""
+    if validate:
+        check_config(plugin.config, plugin.config_jsonschema, secrets=secrets, checks=checks)
+    else:
+        redact.install(plugin.config.get(name) for name in secrets)
+
 
 def check_config(
     config: Mapping[str, t.Any],

@@ -13,8 +13,8 @@ from types import FrameType
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from leadkit import DISTRIBUTION, redact
-from leadkit.configuration import check_config
+from leadkit import DISTRIBUTION
+from leadkit.configuration import check_plugin_config
 from leadkit.logs import Progress
 from leadkit.stopping import STOP_SIGNALS, Stopped
 
@@ -41,15 +41,12 @@ class VendorTap(Tap, abc.ABC):
         # The SDK would validate the schema (echoing values) and build the streams before
         # the credentials are masked and our checks ran: both are done here instead.
         super().__init__(validate_config=False, setup_mapper=False, **kwargs)
-        if validate_config:
-            check_config(
-                self.config,
-                self.config_jsonschema,
-                secrets=self.secret_settings,
-                checks=lambda: self.check_settings(self.config),
-            )
-        else:
-            redact.install(self.config.get(name) for name in self.secret_settings)
+        check_plugin_config(
+            self,
+            self.secret_settings,
+            lambda: self.check_settings(self.config),
+            validate=validate_config,
+        )
         #: Requests sent and 429s met by every stream of the run.
         self.requests_sent = 0
         self.throttled = 0

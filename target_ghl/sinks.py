@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from typing_extensions import override
@@ -23,7 +23,7 @@ from target_ghl.normalise import (
 from target_ghl.services import GhlServices
 
 if t.TYPE_CHECKING:
-    from singer_sdk.target_base import Target
+    pass
 
 CONTACTS = "ghl-contacts"
 NOTES = "ghl-notes"
@@ -34,21 +34,6 @@ SPLIT = "ghl kept a different email or phone"
 class ContactsSink(ApiBatchSink[GhlServices]):
     """Upserts each record as a contact, then adds tags, notes and tasks once."""
 
-    def __init__(
-        self,
-        target: Target,
-        stream_name: str,
-        schema: dict,
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        #: Notes and tasks whose POST may have landed, read back while the batch goes on.
-        self.doubts = DoubtBook(
-            self._resolve,
-            settle_seconds=self.run.client.settle_seconds,
-            workers=self.max_concurrency,
-        )
-
     @property
     def ghl(self) -> GhlClient:
         """The target's GHL client."""
@@ -56,7 +41,13 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 
     @override
     def setup(self) -> None:
-        """Nothing to create on the GHL side."""
+        """Nothing to create on the GHL side; here, on the main thread, the sink's own
+        book of notes and tasks whose POST may have landed, read back as the batch goes on."""
+        self.doubts = DoubtBook(
+            self._resolve,
+            settle_seconds=self.run.client.settle_seconds,
+            workers=self.max_concurrency,
+        )
 
     @property
     def region(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from target_popin.mapping import CONTRACT, Lead, to_lead
 from target_popin.slots import Slots
 
 if TYPE_CHECKING:
-    from singer_sdk.target_base import Target
+    pass
 
 
 #: Ledger namespaces, keyed by the person (`+<calling code><national mobile>`).
@@ -38,16 +38,10 @@ class PopinSink(ApiBatchSink[Slots]):
         """The run's Popin client."""
         return self.run.client
 
-    def __init__(
-        self,
-        target: Target,
-        stream_name: str,
-        schema: dict,
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        #: One slot book for every worker of the run.
-        self.slots = self.services
+    @property
+    def slots(self) -> Slots:
+        """The run's one slot book, shared by every worker."""
+        return self.services
 
     @override
     def ordering_key(self, record: dict[str, Any]) -> str | None:

@@ -15,8 +15,8 @@ from typing import Any
 from singer_sdk import Target
 from typing_extensions import override
 
-from leadkit import DISTRIBUTION, redact
-from leadkit.configuration import check_config
+from leadkit import DISTRIBUTION
+from leadkit.configuration import check_plugin_config
 from leadkit.logs import Progress
 from leadkit.stopping import Stopped, StopRequest, current_handlers, signal_name
 from leadkit.writer.acks import Acknowledgements
@@ -107,15 +107,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         # The SDK would validate the schema (echoing values) and set up the mapper before
         # the credentials are masked and our checks ran: both are done here instead.
         super().__init__(validate_config=False, setup_mapper=False, **kwargs)
-        if validate_config:
-            check_config(
-                self.config,
-                self.config_jsonschema,
-                secrets=self.secret_settings,
-                checks=self._check_all_settings,
-            )
-        else:
-            redact.install(self.config.get(name) for name in self.secret_settings)
+        check_plugin_config(
+            self, self.secret_settings, self._check_all_settings, validate=validate_config
+        )
         if setup_mapper:
             self.setup_mapper()
         reader.host = self
