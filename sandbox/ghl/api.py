@@ -47,6 +47,10 @@ class GhlApi(ContactHandlers, VendorApi):
         # Region a phone without "+" is read in (the location's country).
         "location_country": "US",
         "request_log_max": 10_000,
+        # Contacts one bulk tag update may name; past it, a 422 (GHL documents no maximum).
+        "bulk_tags_max_contacts": 100,
+        # Emails of contacts a bulk tag update answers with a per-contact error.
+        "bulk_tags_busy_emails": [],
     }
 
     @override
@@ -69,7 +73,14 @@ class GhlApi(ContactHandlers, VendorApi):
         """Refuse values the emulator cannot honour."""
         if changes.get("duplicate_priority", "email") not in {"email", "phone"}:
             raise SandboxError("duplicate_priority must be 'email' or 'phone'")
-        for name in ("rate_limit_max", "rate_limit_window_ms", "daily_limit", "request_log_max"):
+        positive = (
+            "rate_limit_max",
+            "rate_limit_window_ms",
+            "daily_limit",
+            "request_log_max",
+            "bulk_tags_max_contacts",
+        )
+        for name in positive:
             if name in changes and not (
                 isinstance(changes[name], (int, float)) and changes[name] > 0
             ):

@@ -16,6 +16,12 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("/contacts/upsert", "POST", "/contacts/upsert", ContactHandlers.upsert),
     ("/contacts/search", "POST", "/contacts/search", ContactHandlers.search),
     ("/contacts/search/duplicate", "GET", "/contacts/search/duplicate", ContactHandlers.duplicate),
+    (
+        "/contacts/bulk/tags/update/{type}",
+        "POST",
+        "/contacts/bulk/tags/update/{type}",
+        ContactHandlers.bulk_tags,
+    ),
     ("/contacts/", "POST", "/contacts/", ContactHandlers.create),
     ("/contacts", "POST", "/contacts/", ContactHandlers.create),
     ("/contacts/{contactId}", "GET", "/contacts/{contactId}", ContactHandlers.get_contact),

@@ -367,3 +367,43 @@ def test_validate_request_takes_concrete_paths(shared_dir: Path) -> None:
         "<body>: 'tags' is a required property",
         "<body>: Additional properties are not allowed ('tag' was unexpected)",
     ]
+
+
+BULK_TAGS = "/contacts/bulk/tags/update/{type}"
+
+
+def test_bulk_tags_accept_what_the_schema_accepts(
+    emulator: Emulator, shared_dir: Path, contact_id: str
+) -> None:
+    schema = ghl_spec.request_schema(shared_dir, "POST", BULK_TAGS)
+    base = {"locationId": LOCATION, "contacts": [contact_id], "tags": ["expo"]}
+    values = {"contacts": [contact_id, contact_id], "tags": ["a", "B"], "locationId": LOCATION}
+    cases = list(generated(schema, base, values))
+    cases += [("numbers as tags", {**base, "tags": [1]}), ("no contacts", {**base, "contacts": []})]
+    assert_same_verdicts(
+        emulator, shared_dir, "POST", BULK_TAGS, "/contacts/bulk/tags/update/add", cases
+    )
+
+
+def test_sandbox_dto_file_holds_the_official_bulk_tags_schema(shared_dir: Path) -> None:
+    held = json.loads(DTO_FILE.read_text(encoding="utf-8"))["operations"][f"POST {BULK_TAGS}"]
+    assert held["body"] == ghl_spec.request_schema(shared_dir, "POST", BULK_TAGS)
+    assert held["operationId"] == ghl_spec.operation_id(shared_dir, "POST", BULK_TAGS)
+    assert held["versions"] == ghl_spec.api_versions(shared_dir, "POST", BULK_TAGS)
+
+
+def test_bulk_tags_answers_carry_every_member_update_tags_response_dto_requires(
+    emulator: Emulator, shared_dir: Path, contact_id: str
+) -> None:
+    spec = json.loads((shared_dir / "ghl-openapi" / "apps" / "contacts.json").read_text())
+    dto = spec["components"]["schemas"]["UpdateTagsResponseDTO"]
+    example = dto["properties"]["responses"]["example"]
+    body = {"locationId": LOCATION, "contacts": [contact_id, "unknown-id"], "tags": ["expo"]}
+    answer = emulator.send("POST", "/contacts/bulk/tags/update/add", body)
+    assert answer.status_code == 201
+    payload = answer.json()
+    assert set(dto["required"]) <= set(payload)
+    # The spec types `responses` as strings but its example (and GHL) answer objects.
+    success, error = payload["responses"]
+    assert set(success) == set(example[0])
+    assert set(error) == set(example[1])
