@@ -8,11 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from leadkit.errors import QuotaExhausted
 from sandbox.control import SandboxClient
 from tests.ghl.conftest import RunTarget, contacts, messages
+
+
+@pytest.fixture(autouse=True)
+def _scaled_rate(sandbox: SandboxClient) -> None:
+    """GHL's 100 requests per 10 s, scaled to per 1 s on the sandbox's side, so each test
+    takes seconds; the target keeps every setting at its default."""
+    sandbox.settings("ghl", rate_limit_max=100, rate_limit_window_ms=1000)
 
 
 def _leads(count: int, *, notes: bool = True) -> list[dict]:
