@@ -161,6 +161,11 @@ def main() -> None:
         run_pipelines(sandbox, env, 2)
         print(f"  now: {destinations(sandbox)}")
     print("\nSandbox stopped. Rejected records and their reasons: output/demo/rejects-*.jsonl")
+    # Someone who next runs a pipeline by hand meets GHL's real pace: say so before they do.
+    print(
+        "Against `lead-sandbox serve` as it starts (GHL's real 100 requests per 10 s, 3,114\n"
+        "Wisepops contacts) the GHL pipelines take 3-10x longer: see docs/sandbox.md."
+    )
 
 
 if __name__ == "__main__":
