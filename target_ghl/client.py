@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -23,6 +25,8 @@ DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
 #: GHL's documented burst limit; the server's headers replace it after the first answer.
 BURST_REQUESTS = 100
 BURST_WINDOW_SECONDS = 10.0
+#: class-validator's words for a list longer than its maximum (GHL documents no maximum).
+CONTACTS_LIMIT = re.compile(r"contacts must contain no more than (\d+)")
 
 
 def build_api_client(config: Mapping[str, Any]) -> ApiClient:
@@ -61,6 +65,22 @@ class Upserted:
 
     contact: dict[str, Any]
     created: bool
+
+
+@dataclass(frozen=True)
+class BulkAnswer:
+    """A bulk tag update's outcome: the contacts it did not tag, or why it was refused whole
+    (422) and the largest chunk the refusal names, if it names one."""
+
+    failed: list[str] = field(default_factory=list)
+    refused: str | None = None
+    limit: int | None = None
+
+
+def _contacts_limit(reason: str) -> int | None:
+    """N of a 422 "contacts must contain no more than N elements"; None for another 422."""
+    match = CONTACTS_LIMIT.search(reason)
+    return int(match.group(1)) if match else None
 
 
 class ServerClock:
@@ -151,6 +171,21 @@ class GhlClient:
         """POST /contacts/{id}/tags: additive and idempotent."""
         response = self.api.request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags})
         checked(response, "tags")
+
+    def bulk_add_tags(self, contact_ids: list[str], tags: list[str]) -> BulkAnswer:
+        """POST /contacts/bulk/tags/update/add (UpdateTagsDTO): additive and idempotent."""
+        body = {"locationId": self.location_id, "contacts": contact_ids, "tags": tags}
+        response = self.api.request("POST", "/contacts/bulk/tags/update/add", json=body)
+        if response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY:
+            reason = safe_reason(response) or "unprocessable entity"
+            return BulkAnswer(refused=reason, limit=_contacts_limit(reason))
+        results = checked(response, "bulk tags").get("responses")
+        done = {
+            str(item.get("contactId"))
+            for item in results or []
+            if isinstance(item, dict) and item.get("type") == "success"
+        }
+        return BulkAnswer(failed=[cid for cid in contact_ids if cid not in done])
 
     def post_note(self, contact_id: str, body: str) -> dict[str, Any]:
         """POST /contacts/{id}/notes (not idempotent: the ledger brackets it)."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from leadkit.writer import Reject
 from leadkit.writer.sink import Deferred
@@ -30,10 +30,16 @@ class Doubt:
     rejected: Reject | None = None
 
 
+class Awaited(Protocol):
+    """A write a record waits for until the batch ends: a doubt, or tags added in bulk."""
+
+    rejected: Reject | None
+
+
 @dataclass
 class _Waiting:
     record: Deferred
-    doubts: list[Doubt]
+    awaited: list[Awaited]
     finish: Callable[[], None]
 
 
@@ -101,12 +107,12 @@ class DoubtBook:
             return bool(self._waiting.get(person))
 
     def finish_later(
-        self, person: str, record: Deferred, doubts: list[Doubt], finish: Callable[[], None]
+        self, person: str, record: Deferred, awaited: list[Awaited], finish: Callable[[], None]
     ) -> None:
-        """Hold `finish` back until the record's doubts and the person's earlier ones are
-        resolved (records of one person are written by one worker, in order)."""
+        """Hold `finish` back until the record's awaited writes and the person's earlier ones
+        are resolved (records of one person are written by one worker, in order)."""
         with self._lock:
-            self._waiting.setdefault(person, []).append(_Waiting(record, doubts, finish))
+            self._waiting.setdefault(person, []).append(_Waiting(record, awaited, finish))
 
     def drain(self) -> None:
         """Block until every doubt is resolved; raise the first error met doing so."""
@@ -121,13 +127,13 @@ class DoubtBook:
         return error
 
     def close(self) -> list[tuple[Deferred, Reject | None, Callable[[], None]]]:
-        """Every waiting record in order, with the reject of one of its doubts if any."""
+        """Every waiting record in order, with the reject of one of its awaited writes if any."""
         with self._lock:
             waiting = [item for queue in self._waiting.values() for item in queue]
             self._doubts.clear()
             self._waiting.clear()
         return [
-            (item.record, next((d.rejected for d in item.doubts if d.rejected), None), item.finish)
+            (item.record, next((a.rejected for a in item.awaited if a.rejected), None), item.finish)
             for item in waiting
         ]
 

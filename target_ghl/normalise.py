@@ -193,3 +193,20 @@ def normalise(record: dict[str, Any], *, stream: str, region: str | None) -> Con
         ignored=ignored,
         dropped=dropped,
     )
+
+
+def same_task(found: dict[str, Any], task: Task) -> bool:
+    """Whether a task GHL holds is this one (read back after a POST in doubt)."""
+    return (
+        found.get("title") == task.title
+        and due_date(found.get("dueDate")) == task.due_date
+        and (found.get("body") or None) == task.body
+    )
+
+
+def split_kept(sent: dict[str, Any], saved: dict[str, Any]) -> bool:
+    """GHL matched by one of email/phone and kept the other as it was (ghl.md)."""
+    kept_email = str(saved.get("email") or "").strip().lower()
+    kept_phone = str(saved.get("phone") or "").strip()
+    email, phone = sent.get("email"), sent.get("phone")
+    return bool((email and kept_email != email) or (phone and kept_phone != phone))

@@ -1,4 +1,5 @@
-"""What every target-ghl sink of a run shares: the location's client and custom fields."""
+"""What every target-ghl sink of a run shares: the location's client, its custom fields, the
+field precedence and the bulk tag chunk size learned so far."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import CustomFieldCatalog
+from target_ghl.precedence import Precedence
+from target_ghl.tags import ChunkSize
 
 
 class CustomFieldsOnce:
@@ -30,6 +33,8 @@ class GhlServices:
     """Built once per run by TargetGHL and handed to each of its sinks."""
 
     ghl: GhlClient
+    precedence: Precedence = field(default_factory=lambda: Precedence({}))
+    chunk: ChunkSize = field(default_factory=ChunkSize)
     custom_fields: CustomFieldsOnce = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typing as t
 from collections.abc import Callable
 from typing import Any
 
@@ -12,18 +11,18 @@ from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiUnavailable, Reject
 from leadkit.writer.ledger import DONE, Bracket, content_hash
 from target_ghl.client import GhlClient
 from target_ghl.custom_fields import Unusable
-from target_ghl.doubts import Doubt, DoubtBook
+from target_ghl.doubts import Awaited, Doubt, DoubtBook
 from target_ghl.normalise import (
     ContactWrite,
     Task,
-    due_date,
     identity_of,
     normalise,
+    same_task,
+    split_kept,
 )
+from target_ghl.precedence import Known
 from target_ghl.services import GhlServices
-
-if t.TYPE_CHECKING:
-    pass
+from target_ghl.tags import TagBook
 
 CONTACTS = "ghl-contacts"
 NOTES = "ghl-notes"
@@ -47,6 +46,14 @@ class ContactsSink(ApiBatchSink[GhlServices]):
             self._resolve,
             settle_seconds=self.run.client.settle_seconds,
             workers=self.max_concurrency,
+        )
+        #: Tags the batch's contacts lack, sent in bulk by group of identical tags.
+        self.tag_book = TagBook(
+            self.ghl,
+            self.services.chunk,
+            label=self.stream_name,
+            workers=self.max_concurrency,
+            count=lambda outcome, n: self.run.summary.count(self.stream_name, outcome, n),
         )
 
     @property
@@ -77,73 +84,151 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 
     @override
     def write_record(self, record: dict[str, Any]) -> None:
-        """Upsert, then tags, notes and tasks; every step idempotent on a re-run."""
+        """Upsert what changed, then tags, notes and tasks; every step idempotent on a re-run."""
         summary, stream = self.run.summary, self.stream_name
         contact = normalise(record, stream=stream, region=self.region)
         self.note_ignored(contact.ignored)
         for name in contact.dropped:
             summary.name_once(stream, "unusable values left out", name)
-        body = self._upsert_body(contact)
         ledger_key = f"{self.ghl.location_id}:{contact.identity}"
         fingerprint = content_hash(
             [
-                body,
+                self._upsert_body(contact, contact.fields, contact.custom_values),
                 contact.tags,
                 self.replace_tags,
                 contact.notes,
                 [t.to_body() for t in contact.tasks],
             ]
         )
-        known = self.run.ledger.get(CONTACTS, ledger_key)
-        if known and known.get("hash") == fingerprint and known.get("state") == DONE:
+        entry = self.run.ledger.get(CONTACTS, ledger_key)
+        if entry and entry.get("hash") == fingerprint and entry.get("state") == DONE:
             self.count_unchanged(ledger_key)
             return
+        known = Known.of(entry) if entry and entry.get("state") == DONE else None
+        fields = self._allowed(contact.fields, contact, known)
+        custom = self._allowed(contact.custom_values, contact, known)
+        if known is not None and self._nothing_but_tags(contact, fields, custom, known):
+            missing = self._missing_tags(contact, known.tags)
+            if not missing:
+                self.count_unchanged(ledger_key)
+                return
+            if not self.dry_run:
+                self._tag_only(ledger_key, fingerprint, known, missing)
+                return
         if self.dry_run:
-            self._rehearse(contact, known)
+            self._rehearse(contact, entry)
             return
-        upserted = self.ghl.upsert(body)
+        upserted = self.ghl.upsert(self._upsert_body(contact, fields, custom))
         saved = upserted.contact
         contact_id = str(saved.get("id") or "")
         if not contact_id:
             raise Reject("ghl upsert answer had no contact id")
-        if _split(contact, saved):
+        if split_kept(fields, saved):
             summary.count(stream, "email_phone_split")
             raise Reject(SPLIT, f"contact {contact_id} kept its own email or phone")
         summary.count(stream, "created" if upserted.created else "updated")
         self.run.written_this_run.add(ledger_key)
-        if contact.tags and not self.replace_tags:
-            self.ghl.add_tags(contact_id, contact.tags)
+        after = Known(contact_id, written=known.written if known else {})
+        after.record({**fields, **custom}, stream)
+        after.filled = {name for name, value in saved.items() if value not in (None, "", [], {})}
+        after.tags = {str(tag).lower() for tag in saved.get("tags") or []}
+        awaited: list[Awaited] = []
+        missing = self._missing_tags(contact, after.tags)
+        if missing:
+            awaited.append(self.tag_book.add(contact_id, missing))
+            after.tags.update(missing)
         doubts = [self._post_note_once(contact_id, note) for note in contact.notes]
         doubts += [self._post_task_once(contact_id, task) for task in contact.tasks]
+        awaited += [doubt for doubt in doubts if doubt is not None]
+        self._finish(ledger_key, fingerprint, after, awaited)
+
+    def _tag_only(
+        self, ledger_key: str, fingerprint: str, known: Known, missing: list[str]
+    ) -> None:
+        """Every value is in GHL already, only tags are missing: no upsert, the ledger's
+        contact id goes to the bulk request."""
+
+        def forget() -> None:
+            # GHL no longer has that contact: the next run upserts the record in full.
+            self.run.ledger.delete(CONTACTS, ledger_key)
+
+        write = self.tag_book.add(known.contact_id, missing, on_refused=forget)
+        self.run.summary.count(self.stream_name, "tagged_only")
+        self.run.written_this_run.add(ledger_key)
+        known.tags.update(missing)
+        self._finish(ledger_key, fingerprint, known, [write])
+
+    def _finish(
+        self, ledger_key: str, fingerprint: str, after: Known, awaited: list[Awaited]
+    ) -> None:
+        """The ledger entry, now or once the record's awaited writes have landed."""
 
         def finish() -> None:
-            self.run.ledger.put(
-                CONTACTS, ledger_key, {"state": DONE, "hash": fingerprint, "id": contact_id}
-            )
+            entry = {"state": DONE, "hash": fingerprint, "id": after.contact_id}
+            self.run.ledger.put(CONTACTS, ledger_key, {**entry, **after.to_entry()})
 
-        in_doubt = [doubt for doubt in doubts if doubt is not None]
-        # An earlier record of the same person may be waiting, so ask even without doubts.
-        if self.doubts.waits_for(ledger_key) or in_doubt:
-            # No STATE may cover the record before its writes in doubt are resolved.
-            self.doubts.finish_later(ledger_key, self.defer(), in_doubt, finish)
+        # An earlier record of the same person may be waiting, so ask even when this one
+        # awaits nothing.
+        if self.doubts.waits_for(ledger_key) or awaited:
+            # No STATE may cover the record before its tags are written and its writes in
+            # doubt resolved.
+            self.doubts.finish_later(ledger_key, self.defer(), awaited, finish)
         else:
             finish()
 
-    def _upsert_body(self, contact: ContactWrite) -> dict[str, Any]:
-        body: dict[str, Any] = {"locationId": self.ghl.location_id, **contact.fields}
+    def _allowed(
+        self, values: dict[str, Any], contact: ContactWrite, known: Known | None
+    ) -> dict[str, Any]:
+        """The values this stream may send: GHL matches by the identity, so it always goes."""
+        allowed = {
+            name: value
+            for name, value in values.items()
+            if value == contact.identity
+            or self.services.precedence.allows(name, self.stream_name, known)
+        }
+        held_back = len(values) - len(allowed)
+        if held_back:
+            self.run.summary.count(self.stream_name, "fields_kept_by_precedence", held_back)
+        return allowed
+
+    def _missing_tags(self, contact: ContactWrite, held: set[str]) -> list[str]:
+        """The record's tags the contact lacks, to add (none in replace mode: the upsert
+        body carries them). Only those, so that contacts differing in tags they already
+        hold still share one bulk request."""
+        if self.replace_tags:
+            return []
+        return [tag for tag in contact.tags or [] if tag not in held]
+
+    def _nothing_but_tags(
+        self, contact: ContactWrite, fields: dict[str, Any], custom: dict[str, Any], known: Known
+    ) -> bool:
+        """Whether every value, note and task allowed is in GHL already, by the ledger (and
+        the tags too, in replace mode)."""
+        if not all(known.holds(name, value) for name, value in {**fields, **custom}.items()):
+            return False
+        if self.replace_tags and contact.tags is not None and set(contact.tags) != known.tags:
+            return False
+        return all(self._already(NOTES, known.contact_id, note) for note in contact.notes) and all(
+            self._already(TASKS, known.contact_id, task.digest()) for task in contact.tasks
+        )
+
+    def _upsert_body(
+        self, contact: ContactWrite, fields: dict[str, Any], custom_values: dict[str, Any]
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"locationId": self.ghl.location_id, **fields}
         if contact.tags is not None and self.replace_tags:
             body["tags"] = contact.tags
-        custom = self._custom_fields(contact)
+        custom = self._custom_fields(custom_values)
         if custom:
             body["customFields"] = custom
         return body
 
-    def _custom_fields(self, contact: ContactWrite) -> list[dict[str, Any]]:
-        if not contact.custom_values:
+    def _custom_fields(self, custom_values: dict[str, Any]) -> list[dict[str, Any]]:
+        if not custom_values:
             return []
         catalog = self.services.custom_fields.get()
         values = []
-        for name, raw in contact.custom_values.items():
+        for name, raw in custom_values.items():
             definition = catalog.find(str(name))
             if definition is None:
                 if self.run.summary.name_once(self.stream_name, "unknown custom fields", name):
@@ -197,7 +282,9 @@ class ContactsSink(ApiBatchSink[GhlServices]):
             TASKS,
             self._entry_key(contact_id, task.digest()),
             post=lambda: self.ghl.post_task(contact_id, task.to_body()),
-            find=lambda: _first(self.ghl.tasks(contact_id), lambda found: _same_task(found, task)),
+            find=lambda: next(
+                (found for found in self.ghl.tasks(contact_id) if same_task(found, task)), None
+            ),
         )
 
     def _post_once(
@@ -251,14 +338,16 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 
     @override
     def process_batch(self, context: dict) -> None:
-        """Write the batch and wait for its writes in doubt to be resolved: the SDK emits
-        STATE once this returns, so every record is written or rejected by then."""
+        """Write the batch, send its tags in bulk and wait for its writes in doubt to be
+        resolved: the SDK emits STATE once this returns, so every record is settled by then."""
         try:
             super().process_batch(context)
+            self.tag_book.flush()
             self.doubts.drain()
         except BaseException as exc:
-            # Records still waiting on a doubt stay open: the next run sends them again.
+            # Records still waiting on tags or a doubt stay open: the next run sends them again.
             self.run.client.halt(exc)
+            self.tag_book.abandon()
             self.doubts.abandon()
             raise
         for deferred, reject, finish in self.doubts.close():
@@ -302,26 +391,3 @@ class ContactsSink(ApiBatchSink[GhlServices]):
 def _plural(namespace: str) -> str:
     """`notes` or `tasks`: what a ledger namespace holds, as the summary counts it."""
     return namespace.split("-")[-1]
-
-
-def _first(
-    items: list[dict[str, Any]], wanted: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any] | None:
-    return next((item for item in items if wanted(item)), None)
-
-
-def _same_task(found: dict[str, Any], task: Task) -> bool:
-    return (
-        found.get("title") == task.title
-        and due_date(found.get("dueDate")) == task.due_date
-        and (found.get("body") or None) == task.body
-    )
-
-
-def _split(sent: ContactWrite, saved: dict[str, Any]) -> bool:
-    """GHL matched by one of email/phone and kept the other as it was (ghl.md)."""
-    kept_email = str(saved.get("email") or "").strip().lower()
-    kept_phone = str(saved.get("phone") or "").strip()
-    return bool(
-        (sent.email and kept_email != sent.email) or (sent.phone and kept_phone != sent.phone)
-    )

@@ -12,6 +12,7 @@ from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun, writer_properties
 from target_ghl.client import API_VERSION, GhlClient, build_api_client
+from target_ghl.precedence import Precedence, parse_precedence
 from target_ghl.services import GhlServices
 from target_ghl.sinks import ContactsSink
 
@@ -62,6 +63,13 @@ class TargetGHL(ApiTarget[GhlServices]):
             "the contact's only tags.",
         ),
         th.Property(
+            "field_precedence",
+            th.ObjectType(),
+            description="Per contact field (or `*`): `{streams: [strongest, ...], policy}`. A "
+            "stream does not overwrite a field a stronger stream wrote; policy `overwrite` "
+            "(default), `if_empty` (only fill an empty field) or `never` (only on creation).",
+        ),
+        th.Property(
             "default_phone_region",
             th.StringType,
             description="ISO 3166 region (e.g. US) used to read phone numbers written without "
@@ -79,6 +87,7 @@ class TargetGHL(ApiTarget[GhlServices]):
             raise ConfigError("`location_id` must not be empty")
         if self.config.get("tags_mode", DEFAULT_TAGS_MODE) not in TAGS_MODES:
             raise ConfigError("`tags_mode` must be `add` or `replace`")
+        parse_precedence(self.config.get("field_precedence"))
         region = self.config.get("default_phone_region")
         if region and str(region).upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ConfigError(
@@ -92,8 +101,11 @@ class TargetGHL(ApiTarget[GhlServices]):
 
     @override
     def build_services(self, run: WriterRun) -> GhlServices:
-        """The location's client and custom fields, shared by every sink of the run."""
-        return GhlServices(GhlClient(run.client, str(self.config["location_id"]).strip()))
+        """The location's client, custom fields and field precedence, shared by every sink."""
+        return GhlServices(
+            GhlClient(run.client, str(self.config["location_id"]).strip()),
+            precedence=Precedence(parse_precedence(self.config.get("field_precedence"))),
+        )
 
 
 def main() -> None:

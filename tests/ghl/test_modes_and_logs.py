@@ -58,7 +58,7 @@ def test_every_request_body_sent_validates_against_the_official_schema(
     sent = write_requests(sandbox)
     assert {r["template"] for r in sent} >= {
         "/contacts/upsert",
-        "/contacts/{contactId}/tags",
+        "/contacts/bulk/tags/update/{type}",
         "/contacts/{contactId}/notes",
         "/contacts/{contactId}/tasks",
     }

@@ -72,7 +72,7 @@ def test_tags_are_added_to_the_existing_ones_by_default(
     run_target(messages([{"email": "ada@example.com", "tags": ["Event-2025", "VIP"]}]))
     [contact] = contacts(sandbox)
     assert sorted(contact["tags"]) == ["customer", "event-2025", "vip"]
-    tag_posts = [r for r in write_requests(sandbox) if r["path"].endswith("/tags")]
+    tag_posts = [r for r in write_requests(sandbox) if "/tags" in r["path"]]
     assert len(tag_posts) == 1
 
 
