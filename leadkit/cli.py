@@ -13,6 +13,7 @@ import typing as t
 import click
 from singer_sdk.exceptions import FatalAPIError
 
+from leadkit import configuration
 from leadkit.errors import InputError
 from leadkit.logs import quiet_sdk_chatter
 from leadkit.stopping import Stopped, signal_name
@@ -58,7 +59,8 @@ def run(plugin: type[PluginBase], args: list[str] | None = None) -> t.NoReturn:
         _leave(1)
     code = returned if isinstance(returned, int) else 0
     if code:
-        logger.error("Run stopped: the settings named above were refused")
+        reasons = "; ".join(configuration.refused) or "see the lines above"
+        logger.error("Run stopped: settings refused: %s", reasons)
     elif _is_a_run(args):
         logger.info("Run succeeded in %.1f s", time.monotonic() - started)
     sys.exit(code)

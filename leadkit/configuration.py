@@ -15,12 +15,21 @@ if t.TYPE_CHECKING:
     from singer_sdk.plugin_base import PluginBase
 
 
+#: The last refusal, for the closing line (the SDK's own last line names no setting, and
+#: `meltano config test` shows only the last line).
+refused: list[str] = []
+
+
 def check_plugin_config(
     plugin: PluginBase, secrets: Iterable[str], checks: Callable[[], None], *, validate: bool
 ) -> None:
     """After the SDK loaded `plugin`'s settings: mask secrets and, if asked, check them."""
     if validate:
-        check_config(plugin.config, plugin.config_jsonschema, secrets=secrets, checks=checks)
+        try:
+            check_config(plugin.config, plugin.config_jsonschema, secrets=secrets, checks=checks)
+        except ConfigError as error:
+            refused[:] = error.errors or [str(error)]
+            raise
     else:
         redact.install(plugin.config.get(name) for name in secrets)
 

@@ -115,3 +115,14 @@ def test_a_long_tap_run_logs_progress_with_its_requests(
     assert 1 <= len(progress) <= 2
     assert "records read" in progress[0]
     assert "requests" in progress[0]
+
+
+def test_refused_settings_are_named_on_the_closing_line(tmp_path: Path) -> None:
+    # `meltano config test` shows a plugin's last line only.
+    path = tmp_path / "tap.json"
+    path.write_text(json.dumps({"api_url": "http://127.0.0.1:9/x"}))
+    done = subprocess.run(
+        [str(BIN / "tap-wisepops"), "--config", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "Run stopped: settings refused: `api_key` is required" in done.stderr.splitlines()[-1]
