@@ -180,11 +180,11 @@ class ContactsSink(ApiBatchSink[GhlServices]):
         self, values: dict[str, Any], contact: ContactWrite, known: Known | None
     ) -> dict[str, Any]:
         """The values this stream may send: GHL matches by the identity, so it always goes."""
+        matched_by = "email" if contact.email else "phone"
         allowed = {
             name: value
             for name, value in values.items()
-            if value == contact.identity
-            or self.services.precedence.allows(name, self.stream_name, known)
+            if name == matched_by or self.services.precedence.allows(name, self.stream_name, known)
         }
         held_back = len(values) - len(allowed)
         if held_back:
