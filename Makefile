@@ -54,7 +54,7 @@ unit: install meltano
 
 test: lint typecheck unit
 
-# Everything derived from the connectors' own settings: meltano.yml, hub/ and README tables.
+# Everything derived from the connectors' own settings: meltano.yml, hub/ and docs/ tables.
 docs: install
 	$(BIN)/python -m scripts.meltano_settings
 	$(BIN)/python -m scripts.readme_about
