@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from leadkit.writer import ApiUnavailable
 from sandbox.control import SandboxClient
-from tests.ghl.conftest import RunTarget, by_email, messages, write_requests
+from tests.ghl.conftest import RunTarget, by_email, messages, rejects, write_requests
 
 BULK = "/contacts/bulk/tags/update/{type}"
 SINGLE = "/contacts/{contactId}/tags"
@@ -112,3 +114,19 @@ def test_a_rerun_once_the_tags_landed_sends_nothing(
     rerun = run_target(lines)
     assert len(write_requests(sandbox)) == sent
     assert "unchanged=3" in rerun.summary
+
+
+def test_tags_for_a_contact_deleted_in_ghl_reject_the_record_and_the_next_run_recreates_it(
+    sandbox: SandboxClient, run_target: RunTarget, ghl_config: dict
+) -> None:
+    run_target(messages([{"email": "ada@example.com", "tags": ["expo"]}]))
+    contact_id = by_email(sandbox)["ada@example.com"]["id"]
+    headers = {"Authorization": f"Bearer {ghl_config['access_token']}", "Version": "2021-07-28"}
+    url = f"{ghl_config['api_url']}/contacts/{contact_id}"
+    assert requests.delete(url, headers=headers, timeout=5).status_code == 200
+    lines = messages([{"email": "ada@example.com", "tags": ["expo", "vip"]}])
+    refused = run_target(lines)
+    assert [r["reason"] for r in rejects(ghl_config["reject_file"])] == ["ghl 400 on tags"]
+    assert refused.states[-1] == {"done": 1}
+    run_target(lines)
+    assert by_email(sandbox)["ada@example.com"]["tags"] == ["expo", "vip"]
