@@ -62,13 +62,13 @@ def writer_properties() -> list[th.Property]:
             th.BooleanType,
             default=False,
             description="Validate, normalise and read, but send no write; the summary says "
-            "what would have been written, and its rejects are marked `\"dry_run\": true`.",
+            "what would have been written, and its rejects are marked `dry_run: true`.",
         ),
         th.Property(
             "reject_file",
             th.StringType,
             description="Path of a JSON-lines file receiving every rejected record with its "
-            "reason (a dry run's lines carry `\"dry_run\": true`). Without it rejects are only "
+            "reason (a dry run's lines carry `dry_run: true`). Without it rejects are only "
             "counted and logged by key.",
         ),
         th.Property(
