@@ -43,6 +43,28 @@ def test_contacts_are_grouped_by_the_tags_they_lack(
     assert groups == {("expo",): 2, ("webinar",): 2}
 
 
+def test_many_tag_sets_sharing_their_tags_are_sent_one_request_per_tag(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    # Nine sets of three tags out of seven: nine requests by set, seven by tag.
+    people = [
+        {"email": f"person{i}@example.com", "tags": ["popl", f"x{i // 3}", f"y{i % 3}"]}
+        for i in range(9)
+    ]
+    run_target(messages(people))
+    held = by_email(sandbox)
+    assert all(sorted(held[p["email"]]["tags"]) == sorted(p["tags"]) for p in people)
+    assert sorted(tuple(r["body"]["tags"]) for r in _sent(sandbox, BULK)) == [
+        ("popl",),
+        ("x0",),
+        ("x1",),
+        ("x2",),
+        ("y0",),
+        ("y1",),
+        ("y2",),
+    ]
+
+
 def test_a_contact_already_holding_the_tags_gets_no_tag_request(
     sandbox: SandboxClient, run_target: RunTarget
 ) -> None:
@@ -69,8 +91,8 @@ def test_a_contact_the_bulk_request_did_not_tag_is_tagged_through_the_single_end
     assert all(c["tags"] == ["expo"] for c in by_email(sandbox).values())
     [single] = _sent(sandbox, SINGLE)
     assert single["body"] == {"tags": ["expo"]}
-    assert "contacts_tagged_in_bulk=2" in run.summary
-    assert "contacts_tagged_one_by_one=1" in run.summary
+    assert "bulk_tag_requests=1" in run.summary
+    assert "single_tag_requests=1" in run.summary
 
 
 def test_a_bulk_request_larger_than_ghl_takes_is_split_after_its_422(
