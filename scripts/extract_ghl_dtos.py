@@ -21,9 +21,6 @@ from tests.ghl_spec import (
     request_schema,
 )
 
-#: Operations served beside the ones target-ghl has always used (tests.ghl_spec lists those).
-EXTRA_BODY_OPERATIONS = (("POST", "/contacts/bulk/tags/update/{type}"),)
-
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "sandbox" / "ghl_dtos.json"
 
@@ -31,15 +28,14 @@ OUTPUT = ROOT / "sandbox" / "ghl_dtos.json"
 def extract(shared_dir: Path) -> dict[str, Any]:
     """Per operation: operationId, accepted Version values, query and body JSON Schemas."""
     operations: dict[str, Any] = {}
-    body_operations = (*BODY_OPERATIONS, *EXTRA_BODY_OPERATIONS)
-    for method, path in (*body_operations, *QUERY_OPERATIONS):
+    for method, path in (*BODY_OPERATIONS, *QUERY_OPERATIONS):
         entry: dict[str, Any] = {
             "operationId": operation_id(shared_dir, method, path),
             "versions": api_versions(shared_dir, method, path),
             "query": query_schema(shared_dir, method, path),
             "body": None,
         }
-        if (method, path) in body_operations:
+        if (method, path) in BODY_OPERATIONS:
             entry["body"] = request_schema(shared_dir, method, path)
         operations[f"{method} {path}"] = entry
     return {

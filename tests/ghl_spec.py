@@ -42,6 +42,7 @@ BODY_OPERATIONS = (
     ("POST", "/contacts/{contactId}/tasks"),
     ("PUT", "/contacts/{contactId}/tasks/{taskId}/completed"),
     ("POST", "/contacts/search"),
+    ("POST", "/contacts/bulk/tags/update/{type}"),
 )
 QUERY_OPERATIONS = (
     ("GET", "/contacts/search/duplicate"),
