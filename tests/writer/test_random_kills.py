@@ -32,9 +32,9 @@ SEED = 20261130
 MOMENTS = 21
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGKILL)
 #: Seconds after start: the console script takes about one to import and start writing.
-EARLIEST, LATEST = 0.8, 3.5
+EARLIEST, LATEST = 0.8, 2.5
 #: About what 21 moments get through, so that the last moments still fall mid-run.
-GHL_LEADS, POPIN_LEADS = 1100, 2100
+GHL_LEADS, POPIN_LEADS = 800, 1500
 #: Every 97th lead has an email no CRM accepts: rejects must be acknowledged too.
 BAD_EVERY = 97
 
