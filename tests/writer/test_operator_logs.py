@@ -73,8 +73,10 @@ def test_rejects_are_named_a_few_times_then_counted(sandbox: SandboxClient, tmp_
 def test_a_long_run_logs_progress_at_most_every_ten_seconds(
     sandbox: SandboxClient, tmp_path: Path
 ) -> None:
-    # GHL's real rate (100 requests per 10 s) makes 250 contacts a run of about 25 s.
-    leads = [ghl_lead(seq) for seq in range(1, 201)]
+    # GHL's rate scaled to 100 requests per 1 s: 1,000 leads (1,250 requests) take about 13 s,
+    # long enough for one progress line, the target's settings all at their defaults.
+    sandbox.settings("ghl", rate_limit_max=100, rate_limit_window_ms=1000)
+    leads = [ghl_lead(seq) for seq in range(1, 1001)]
     run = run_target("target-ghl", ghl_config(sandbox, tmp_path), tmp_path, singer_lines(leads))
     progress = [line for line in run.stderr.splitlines() if "Progress:" in line]
     assert len(progress) >= 1
