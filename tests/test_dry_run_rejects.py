@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from leadkit.writer.target import ApiTarget
-from sandbox.control import DEMO_KEYS, SandboxClient
+from sandbox.control import SandboxClient
 from target_ghl.target import TargetGHL
 from target_popin.target import TargetPopin
+from tests.writer.harness import ghl_config, popin_config
 
 STREAM = "leads"
 #: One record each target can write and one it must reject, whatever the mode.
@@ -30,28 +31,6 @@ def singer_lines(records: list[dict[str, Any]]) -> str:
     lines += [{"type": "RECORD", "stream": STREAM, "record": record} for record in records]
     lines.append({"type": "STATE", "value": {"done": len(records)}})
     return "".join(json.dumps(line) + "\n" for line in lines)
-
-
-def ghl_config(sandbox: SandboxClient, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "access_token": DEMO_KEYS["ghl"],
-        "location_id": DEMO_KEYS["ghl_location"],
-        "api_url": sandbox.api_url("ghl"),
-        "default_phone_region": "US",
-        "ledger_path": str(tmp_path / "ledger-ghl.sqlite"),
-        "reject_file": str(tmp_path / "rejects-ghl.jsonl"),
-    }
-
-
-def popin_config(sandbox: SandboxClient, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "api_key": DEMO_KEYS["popin_api_key"],
-        "seller_token": DEMO_KEYS["popin_token"],
-        "api_url": sandbox.api_url("popin"),
-        "default_country_code": "91",
-        "ledger_path": str(tmp_path / "ledger-popin.sqlite"),
-        "reject_file": str(tmp_path / "rejects-popin.jsonl"),
-    }
 
 
 TARGETS = {

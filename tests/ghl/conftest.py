@@ -15,6 +15,7 @@ import pytest
 
 from sandbox.control import SandboxClient
 from target_ghl.target import TargetGHL
+from tests.writer import harness
 
 STREAM = "leads"
 SCHEMA = {
@@ -100,17 +101,10 @@ def ghl_config(sandbox: SandboxClient, demo_keys: dict[str, str], tmp_path: Path
 
 
 @pytest.fixture
-def default_config(sandbox: SandboxClient, demo_keys: dict[str, str], tmp_path: Path) -> dict:
+def default_config(sandbox: SandboxClient, tmp_path: Path) -> dict:
     """Only what a user must give (credentials, URL, region, files): every timeout, retry
     bound and backoff at its default."""
-    return {
-        "access_token": demo_keys["ghl"],
-        "location_id": demo_keys["ghl_location"],
-        "api_url": sandbox.api_url("ghl"),
-        "default_phone_region": "US",
-        "ledger_path": str(tmp_path / "ledger.sqlite"),
-        "reject_file": str(tmp_path / "rejects.jsonl"),
-    }
+    return harness.ghl_config(sandbox, tmp_path)
 
 
 @pytest.fixture
