@@ -356,7 +356,7 @@ class ContactsSink(ApiBatchSink[GhlServices]):
                 deferred.written()
             else:
                 deferred.rejected(reject)
-        self.run.acknowledge()
+        self.run.acks.emit()
 
     @override
     def clean_up(self) -> None:

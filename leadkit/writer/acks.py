@@ -3,6 +3,8 @@ were all written or rejected."""
 
 from __future__ import annotations
 
+import json
+import sys
 import threading
 from collections import Counter, deque
 from typing import Any
@@ -24,7 +26,8 @@ class Acknowledgements:
         self._read = 0
         self._open: Counter[int] = Counter()
         self._states: deque[tuple[int, dict[str, Any]]] = deque()
-        self._taken = 0
+        self._emit_lock = threading.Lock()
+        self._emitted = 0
 
     @property
     def current(self) -> int:
@@ -61,24 +64,29 @@ class Acknowledgements:
             if self._open[seq] <= 0:
                 del self._open[seq]
 
+    def _lowest_open(self) -> int:
+        return min(self._open) if self._open else self._read + 1
+
     def _forget_superseded(self) -> None:
-        lowest_open = min(self._open) if self._open else self._read + 1
+        lowest_open = self._lowest_open()
         while len(self._states) > 1 and self._states[1][0] < lowest_open:
             self._states.popleft()
 
-    def newer(self) -> dict[str, Any] | None:
-        """The acknowledgeable STATE if it is newer than the last one taken, else None."""
-        state, covered = self.acknowledgeable()
-        with self._lock:
-            if state is None or covered <= self._taken:
-                return None
-            self._taken = covered
-            return state
+    def emit(self) -> int:
+        """Write the acknowledgeable STATE to stdout unless it was written already; return
+        how many records it covers. Sink threads and the main thread may call it at once."""
+        with self._emit_lock:
+            state, covered = self.acknowledgeable()
+            if state is not None and covered > self._emitted:
+                sys.stdout.write(json.dumps(state) + "\n")
+                sys.stdout.flush()
+                self._emitted = covered
+            return covered
 
     def acknowledgeable(self) -> tuple[dict[str, Any] | None, int]:
         """The newest STATE all of whose records are settled, and how many records it covers."""
         with self._lock:
-            lowest_open = min(self._open) if self._open else self._read + 1
+            lowest_open = self._lowest_open()
             best: dict[str, Any] | None = None
             covered = 0
             for position, state in self._states:

@@ -52,13 +52,7 @@ class Deferred:
     """A record whose outcome is known only after `write_record` returned (a write in doubt
     read back later): it stays unacknowledged until `written` or `rejected` is called."""
 
-    def __init__(
-        self,
-        record: dict[str, Any],
-        written: Callable[[], None],
-        rejected: Callable[[Reject], None],
-    ) -> None:
-        self.record = record
+    def __init__(self, written: Callable[[], None], rejected: Callable[[Reject], None]) -> None:
         #: Every write of the record landed.
         self.written = written
         #: The record could not be written after all.
@@ -124,7 +118,6 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
             raise RuntimeError("defer() is only for use inside write_record")
         self._writing.deferred = True
         return Deferred(
-            item.record,
             written=lambda: self._settle_written(item),
             rejected=lambda reject: self._settle_reject(item.record, reject, item.seq),
         )
@@ -229,14 +222,14 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         try:
             for chain in chains:
                 while len(in_flight) >= self._pool_target():
-                    done, in_flight = self._wait(in_flight, FIRST_COMPLETED)
+                    done, in_flight = self._wait(in_flight)
                     _raise_first(done)
                 in_flight.add(self._executor.submit(self._write_chain, chain))
             while in_flight:
-                done, in_flight = self._wait(in_flight, FIRST_COMPLETED)
+                done, in_flight = self._wait(in_flight)
                 _raise_first(done)
             self._batch_started = None
-            self.run.acknowledge()
+            self.run.acks.emit()
         except Stopped as stop:
             self._wind_down(in_flight, stop)
             raise
@@ -246,13 +239,11 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
             wait(in_flight)
             raise
 
-    def _wait(
-        self, in_flight: set[Future[None]], return_when: str
-    ) -> tuple[set[Future[None]], set[Future[None]]]:
-        """`wait`, looking for a stop request before and while it waits."""
+    def _wait(self, in_flight: set[Future[None]]) -> tuple[set[Future[None]], set[Future[None]]]:
+        """Wait for the first future to complete, looking for a stop request meanwhile."""
         while True:
             self.run.stop_request.check()
-            done, pending = wait(in_flight, timeout=POLL_SECONDS, return_when=return_when)
+            done, pending = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             if done:
                 return done, pending
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import abc
-import json
 import logging
-import sys
 import threading
 import typing as t
 from dataclasses import dataclass, field
@@ -47,14 +45,6 @@ class WriterRun:
     #: People (ledger keys) written by this run, to tell a repeat from an earlier run's work.
     written_this_run: set[str] = field(default_factory=set)
 
-    def acknowledge(self) -> None:
-        """Emit the newest input STATE whose records are all settled, if not emitted yet."""
-        with self._emit_lock:
-            state = self.acks.newer()
-            if state is not None:
-                sys.stdout.write(json.dumps(state) + "\n")
-                sys.stdout.flush()
-
     def reject(self, stream: str, key: str, record: dict[str, Any], reject: Reject) -> None:
         """Reject file and summary; a log line for the first few, naming key and reason."""
         self.summary.reject(stream, reject.reason, key)
@@ -77,7 +67,6 @@ class WriterRun:
             self.summary.count(stream, "throttled", self.client.throttled_for(stream))
         self.summary.log_once(logger, complete=complete)
 
-    _emit_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _reported: bool = field(default=False, init=False)
     _report_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -169,7 +158,7 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
 
     def end_early(self, error: BaseException) -> None:
         """The run stops before its end: acknowledge what was settled, then summarise."""
-        covered = self._acknowledge_settled()
+        covered = self.acks.emit()
         self._finish(complete=False)
         if isinstance(error, Stopped):
             self.logger.warning(
@@ -191,12 +180,6 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
             raise
         finally:
             self._finish()
-
-    def _acknowledge_settled(self) -> int:
-        """Emit the newest input STATE whose records were all written or rejected."""
-        run = self.writer_run
-        run.acknowledge()
-        return self.acks.acknowledgeable()[1]
 
     def _finish(self, *, complete: bool = True) -> None:
         """Summary, then release the client and the ledger (once)."""
