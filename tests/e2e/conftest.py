@@ -12,11 +12,14 @@ from tests.e2e.harness import MELTANO, ROOT, History, MeltanoProject
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is an end-to-end test."""
+    """Every test in this folder is an end-to-end test; users of `history` share one worker."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+        # Under `--dist loadgroup` the three recorded runs are then played once, not per worker.
+        if "history" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("history"))
 
 
 @pytest.fixture(scope="session")
