@@ -49,6 +49,8 @@ QUERY_OPERATIONS = (
     ("GET", "/contacts/{contactId}"),
     ("GET", "/contacts/{contactId}/notes"),
     ("GET", "/contacts/{contactId}/tasks"),
+    ("GET", "/contacts/{contactId}/appointments"),
+    ("GET", "/contacts/business/{businessId}"),
     ("GET", "/locations/{locationId}/customFields"),
     ("DELETE", "/contacts/{contactId}"),
 )

@@ -7,6 +7,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
@@ -20,12 +21,16 @@ from sandbox.ghl.dto import dto_errors, operations
 from sandbox.ghl.errors import TOO_MANY, UNAUTHORIZED, GhlError
 from sandbox.ghl.handlers import Call, ContactHandlers, Handler
 from sandbox.ghl.limits import RateLimiter
+from sandbox.ghl.oauth import OAuthApp
 from sandbox.ghl.routes import ALL_METHODS, ROUTES, bearer_token, json_body, not_found
 from sandbox.ghl.search import flush
 from sandbox.vendor import SandboxError, VendorApi
 
+#: Keys a seeded contact may carry besides its DTO fields.
+SEED_EXTRAS = ("dateAdded", "dateUpdated", "businessId", "notes", "tasks", "appointments")
 
-class GhlApi(ContactHandlers, VendorApi):
+
+class GhlApi(ContactHandlers, OAuthApp, VendorApi):
     """HighLevel API v2 under `/ghl`: Bearer token bound to one location."""
 
     name = "ghl"
@@ -51,6 +56,12 @@ class GhlApi(ContactHandlers, VendorApi):
         "bulk_tags_max_contacts": 100,
         # Emails of contacts a bulk tag update answers with a per-contact error.
         "bulk_tags_busy_emails": [],
+        # OAuth (sandbox/ghl/oauth.py): access tokens live a day less a second, as GHL's
+        # `expires_in` says; a used refresh token dies at once (0) or after this grace.
+        "access_token_ttl_seconds": 86_399,
+        "refresh_token_grace_seconds": 0,
+        # Delay of a token answer, after the rotation: a client killed meanwhile loses it.
+        "oauth_token_delay_ms": 0,
     }
 
     @override
@@ -79,6 +90,7 @@ class GhlApi(ContactHandlers, VendorApi):
             "daily_limit",
             "request_log_max",
             "bulk_tags_max_contacts",
+            "access_token_ttl_seconds",
         )
         for name in positive:
             if name in changes and not (
@@ -122,13 +134,71 @@ class GhlApi(ContactHandlers, VendorApi):
         ]
         contacts = []
         for body in spec.get("contacts", []):
+            body = dict(body)
+            extras = {key: body.pop(key) for key in SEED_EXTRAS if key in body}
             try:
-                changes = self._prepare(location, dict(body))
+                changes = self._prepare(location, body)
             except GhlError as exc:
                 raise SandboxError(f"seed contact refused: {exc.body['message']}") from exc
             contact = self._create(location, changes, lag=False)
+            self._seed_extras(contact, extras)
             contacts.append(contact)
         return {"custom_fields": fields, "contacts": contacts}
+
+    def _seed_extras(self, contact: dict[str, Any], extras: dict[str, Any]) -> None:
+        """Seed-only keys: dates, a business, and notes, tasks and appointments."""
+        for key in ("dateAdded", "dateUpdated", "businessId"):
+            if key in extras:
+                contact[key] = extras[key]
+        for kind in ("notes", "tasks", "appointments"):
+            for item in extras.get(kind, []):
+                entry = {"id": self._new_id(), **item, "contactId": contact["id"]}
+                if kind == "appointments":
+                    entry.setdefault("locationId", contact["locationId"])
+                self.store.setdefault(kind, {}).setdefault(contact["id"], []).append(entry)
+        if {"dateAdded", "dateUpdated", "businessId"} & set(extras):
+            self._index_for_search(contact["locationId"], contact, False)
+
+    def seed_many(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`seed_contacts`: `count` plain contacts fast, `dateUpdated` spread evenly from
+        `start` to `end` (ISO date-times), searchable at once; optionally one `businessId`."""
+        location = body.get("location_id", DEMO_KEYS["ghl_location"])
+        if location not in self.store["locations"]:
+            raise SandboxError(f"unknown location {location!r}")
+        count = body.get("count")
+        if not isinstance(count, int) or count < 1:
+            raise SandboxError("seed_contacts needs a positive whole `count`")
+        try:
+            start = datetime.fromisoformat(str(body["start"]).replace("Z", "+00:00"))
+            end = datetime.fromisoformat(str(body["end"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError) as exc:
+            raise SandboxError("seed_contacts needs ISO date-times `start` and `end`") from exc
+        step = (end - start) / max(1, count - 1)
+        versions = self.store["search"][location]
+        for index in range(count):
+            stamp = (start + step * index).astimezone(timezone.utc)
+            iso = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            contact_id = self._new_id()
+            contact = {
+                "id": contact_id,
+                "locationId": location,
+                "type": "lead",
+                "tags": [],
+                "customFields": [],
+                "dnd": False,
+                "firstName": f"Bulk{index}",
+                "firstNameLowerCase": f"bulk{index}",
+                "name": f"Bulk{index}",
+                "contactName": f"Bulk{index}",
+                "fullNameLowerCase": f"bulk{index}",
+                "dateAdded": iso,
+                "dateUpdated": iso,
+            }
+            if body.get("business_id"):
+                contact["businessId"] = body["business_id"]
+            self.store["contacts"][contact_id] = contact
+            versions[contact_id] = [[0.0, dict(contact)]]
+        return {"created": count}
 
     @override
     def inspect(self, kind: str) -> Any:
@@ -136,8 +206,8 @@ class GhlApi(ContactHandlers, VendorApi):
         locations, requests (write requests: method, path, operation, body, status)."""
         if kind == "contacts":
             return [self._inspected(contact) for contact in self.store["contacts"].values()]
-        if kind in {"notes", "tasks"}:
-            return [item for items in self.store[kind].values() for item in items]
+        if kind in {"notes", "tasks", "appointments"}:
+            return [item for items in self.store.get(kind, {}).values() for item in items]
         if kind == "custom_fields":
             return [
                 definition
@@ -151,7 +221,7 @@ class GhlApi(ContactHandlers, VendorApi):
         if kind == "requests":
             return list(self.request_log)
         raise SandboxError(
-            "ghl holds contacts, notes, tasks, custom_fields, locations and requests"
+            "ghl holds contacts, notes, tasks, appointments, custom_fields, locations and requests"
         )
 
     def _inspected(self, contact: dict[str, Any]) -> dict[str, Any]:
@@ -170,16 +240,27 @@ class GhlApi(ContactHandlers, VendorApi):
     @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
         """`add_location` {token, location_id, name?}: a second tenant with its own token;
-        `flush_search`: make every pending write searchable now."""
+        `flush_search`: make every pending write searchable now; `oauth_authorize`
+        {location_id?}: a fresh OAuth refresh token, as an app installation ends with;
+        `seed_contacts` {count, start, end, business_id?, location_id?}: many contacts fast."""
         if name == "add_location":
             if not body.get("token") or not body.get("location_id"):
                 raise SandboxError("add_location needs token and location_id")
             return self._add_location(body["location_id"], body["token"], body.get("name"))
+        if name == "oauth_authorize":
+            return self.authorize(body.get("location_id", DEMO_KEYS["ghl_location"]))
+        if name == "seed_contacts":
+            return self.seed_many(body)
         if name == "flush_search":
             for versions in self.store["search"].values():
                 flush(versions)
             return {"flushed": True}
         return super().action(name, body)
+
+    @override
+    def key_ok(self, key: str | None) -> bool:
+        """Revoked keys and expired OAuth access tokens are refused."""
+        return super().key_ok(key) and not self.oauth_access_expired(key)
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -190,6 +271,7 @@ class GhlApi(ContactHandlers, VendorApi):
             Route(path, self._endpoint(method, template, handler), methods=[method])
             for path, method, template, handler in ROUTES
         ]
+        routes.append(Route("/oauth/token", self.token_endpoint, methods=["POST"]))
         routes.append(Route("/{rest:path}", not_found, methods=ALL_METHODS))
         return routes
 

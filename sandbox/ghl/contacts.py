@@ -40,6 +40,7 @@ def empty_store() -> dict[str, Any]:
         "contacts": {},
         "notes": {},
         "tasks": {},
+        "appointments": {},
         "by_email": {},
         "by_phone": {},
         "search": {},

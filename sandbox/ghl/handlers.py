@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.ghl.contacts import ContactStore, now_iso
 from sandbox.ghl.errors import FORBIDDEN, GhlError, bad_request
 from sandbox.ghl.fields import clean_tags
-from sandbox.ghl.search import passes, sort_key
+from sandbox.ghl.search import matcher, position_after, sort_key
 
 
 @dataclass
@@ -22,6 +22,9 @@ class Call:
     path: dict[str, str]
     query: dict[str, str]
 
+
+#: Contacts one business-contacts page may hold.
+BUSINESS_PAGE_MAX = 100
 
 Handler = Callable[["ContactHandlers", Call], tuple[int, dict[str, Any]]]
 
@@ -226,6 +229,43 @@ class ContactHandlers(ContactStore):
                 return 200, {"task": task}
         raise bad_request("Task not found")
 
+    def appointments(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/{id}/appointments: the contact's calendar events."""
+        contact = self._contact(call)
+        return 200, {"events": self.store.get("appointments", {}).get(contact["id"], [])}
+
+    def business_contacts(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """GET /contacts/business/{businessId}: the business's contacts, `skip`/`limit` pages.
+
+        Undocumented: `limit` above 100 is a 422 (the spec's default is 25 and it names no
+        maximum: the harsher reading), and the order is by dateAdded then id.
+        """
+        self._own_location(call, call.query["locationId"])
+        try:
+            limit = int(call.query.get("limit", "25"))
+            skip = int(call.query.get("skip", "0"))
+        except ValueError as exc:
+            raise bad_request("limit and skip must be whole numbers") from exc
+        if not 1 <= limit <= BUSINESS_PAGE_MAX or skip < 0:
+            raise GhlError(
+                422,
+                {
+                    "statusCode": 422,
+                    "message": [f"limit must not be greater than {BUSINESS_PAGE_MAX}"],
+                    "error": "Unprocessable Entity",
+                },
+            )
+        members = sorted(
+            (
+                contact
+                for contact in self.store["contacts"].values()
+                if contact["locationId"] == call.location
+                and contact.get("businessId") == call.path["businessId"]
+            ),
+            key=lambda contact: (contact["dateAdded"], contact["id"]),
+        )
+        return 200, {"contacts": members[skip : skip + limit], "count": len(members)}
+
     def custom_fields(self, call: Call) -> tuple[int, dict[str, Any]]:
         """GET /locations/{id}/customFields: the location's contact field definitions."""
         self._own_location(call, call.path["locationId"])
@@ -256,10 +296,11 @@ class ContactHandlers(ContactStore):
         """POST /contacts/search: filters, sort, page or searchAfter, over the lagging index."""
         body = call.body
         self._own_location(call, body["locationId"])
-        contacts = [
-            c for c in self._searchable(call.location) if passes(c, body.get("filters", []))
-        ]
+        test = matcher(body.get("filters", []))
+        contacts = [c for c in self._searchable(call.location) if test(c)]
         sort = body.get("sort") or [{"field": "dateAdded", "direction": "asc"}]
+        # The id breaks ties, as GHL's `searchAfter` pair [sort value, id] implies.
+        contacts.sort(key=lambda contact: contact["id"])
         for rule in reversed(sort):
             contacts.sort(key=sort_key(rule["field"]), reverse=rule["direction"] == "desc")
         first_rule = sort[0]["field"]
@@ -267,10 +308,15 @@ class ContactHandlers(ContactStore):
         start = (int(body.get("page", 1)) - 1) * limit
         if "searchAfter" in body:
             after = body["searchAfter"]
-            ids = [c["id"] for c in contacts]
-            if not after or after[-1] not in ids:
-                raise bad_request("searchAfter does not point at a contact of this search")
-            start = ids.index(after[-1]) + 1
+            if len(after) != 2:
+                raise bad_request("searchAfter must be the [sort value, id] of a contact")
+            if sort[0]["direction"] == "desc":
+                ids = [c["id"] for c in contacts]
+                if after[-1] not in ids:
+                    raise bad_request("searchAfter does not point at a contact of this search")
+                start = ids.index(after[-1]) + 1
+            else:
+                start = position_after(contacts, first_rule, after)
         page = [
             {**contact, "searchAfter": [contact.get(first_rule), contact["id"]]}
             for contact in contacts[start : start + limit]

@@ -55,6 +55,18 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
         ContactHandlers.complete_task,
     ),
     (
+        "/contacts/{contactId}/appointments",
+        "GET",
+        "/contacts/{contactId}/appointments",
+        ContactHandlers.appointments,
+    ),
+    (
+        "/contacts/business/{businessId}",
+        "GET",
+        "/contacts/business/{businessId}",
+        ContactHandlers.business_contacts,
+    ),
+    (
         "/locations/{locationId}/customFields",
         "GET",
         "/locations/{locationId}/customFields",
