@@ -13,6 +13,14 @@ E164 = re.compile(r"(?:\+|%2B)\d{7,15}\b", re.IGNORECASE)
 # Query strings carry search terms (emails, phones, names): a library logging a URL at
 # DEBUG keeps the parameter names and loses the values.
 QUERY_VALUE = re.compile(r"([?&][^=&\s\"'#]+=)[^&\s\"'#]+")
+# OAuth fields in form-encoded bodies and JSON answers, and bearer headers: masked whatever
+# the value, so that a token not (yet) registered as a secret still never reaches a log.
+TOKEN_FIELD = re.compile(
+    r"(\b(?:access_token|refresh_token|client_secret|id_token)"
+    r"(?:\"|\\\"|')?\s*(?:=|:)\s*(?:\"|\\\"|')?)[^\s\"'&,}\\]+",
+    re.IGNORECASE,
+)
+BEARER = re.compile(r"(Bearer\s+)[^\s\"',}]+", re.IGNORECASE)
 MASK = "[redacted]"
 
 _lock = threading.Lock()
@@ -27,6 +35,8 @@ def redact(text: str) -> str:
         quoted = urllib.parse.quote(secret, safe="")
         if quoted != secret:
             text = text.replace(quoted, MASK)
+    text = TOKEN_FIELD.sub(rf"\g<1>{MASK}", text)
+    text = BEARER.sub(rf"\g<1>{MASK}", text)
     text = QUERY_VALUE.sub(rf"\g<1>{MASK}", text)
     return E164.sub(MASK, EMAIL.sub(MASK, text))
 
