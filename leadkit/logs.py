@@ -20,6 +20,7 @@ SDK_CHATTER = (
     "Target sink for",
     "Reader '",
     "Gracefully shutting down",
+    "Pagination stopped after",
 )
 METRICS_LOGGER = "singer_sdk.metrics"
 

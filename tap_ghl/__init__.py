@@ -1,0 +1,1 @@
+"""tap-ghl: HighLevel contacts, notes, tasks and appointments (see docs/tap-ghl.md)."""
