@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from leadkit.oauth import build_auth
 from leadkit.ratelimit import RateLimiter
 from leadkit.responses import safe_reason
 from leadkit.settings import request_timeout, retry_policy
@@ -30,19 +31,22 @@ CONTACTS_LIMIT = re.compile(r"contacts must contain no more than (\d+)")
 
 
 def build_api_client(config: Mapping[str, Any]) -> ApiClient:
-    """The shared client, configured for GHL's auth, version header and rate limits."""
+    """The shared client, configured for GHL's auth (a Private Integration Token or OAuth),
+    version header and rate limits."""
+    policy = retry_policy(dict(config))
+    timeout = request_timeout(config)
     return ApiClient(
         vendor=VENDOR,
         base_url=str(config["api_url"]),
         headers={
-            "Authorization": f"Bearer {config['access_token']}",
             "Version": str(config.get("api_version") or API_VERSION),
             "Accept": "application/json",
         },
+        auth=build_auth(config, base_url=str(config["api_url"]), policy=policy, timeout=timeout),
         auth_setting="access_token",
         forbidden_setting="location_id",
-        policy=retry_policy(dict(config)),
-        timeout=request_timeout(config),
+        policy=policy,
+        timeout=timeout,
         limiter=RateLimiter(BURST_REQUESTS, BURST_WINDOW_SECONDS),
         daily_remaining_header=DAILY_REMAINING_HEADER,
     )

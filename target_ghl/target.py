@@ -8,6 +8,7 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
+from leadkit.oauth import check_auth_settings, oauth_properties
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun, writer_properties
@@ -25,17 +26,20 @@ class TargetGHL(ApiTarget[GhlServices]):
     """Upserts contacts into one HighLevel location (API v2)."""
 
     name = "target-ghl"
-    secret_settings = ("access_token",)
+    secret_settings = ("access_token", "client_secret", "refresh_token")
+    #: A token or the OAuth settings: `check_auth_settings` says which are missing.
+    required_secrets = ()
     default_sink_class = ContactsSink
     config_jsonschema = th.PropertiesList(
         th.Property(
             "access_token",
             th.StringType,
-            required=True,
             secret=True,
             description="Private Integration Token (pit-...) or sub-account OAuth access token "
-            "with contacts.write and locations/customFields.readonly scopes.",
+            "with contacts.write and locations/customFields.readonly scopes. Or use the OAuth "
+            "settings instead, which refresh the token.",
         ),
+        *oauth_properties(),
         th.Property(
             "location_id",
             th.StringType,
@@ -82,6 +86,7 @@ class TargetGHL(ApiTarget[GhlServices]):
     @override
     def check_settings(self) -> None:
         """Refuse a bad configuration before any request."""
+        check_auth_settings(self.config)
         require_safe_url(str(self.config.get("api_url") or ""), "api_url")
         if not str(self.config.get("location_id") or "").strip():
             raise ConfigError("`location_id` must not be empty")

@@ -63,4 +63,4 @@ def test_constraints_txt_is_uv_lock_exported() -> None:
 
 def test_every_meltano_plugin_of_ours_installs_with_the_constraints() -> None:
     meltano_yml = (ROOT / "meltano.yml").read_text()
-    assert meltano_yml.count("pip_url: -e . --constraint constraints.txt") == 4
+    assert meltano_yml.count("pip_url: -e . --constraint constraints.txt") == 5

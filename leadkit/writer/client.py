@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from singer_sdk.exceptions import FatalAPIError
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
@@ -77,6 +78,7 @@ class ApiClient:
         pool_size: int = 64,
         server_errors_ambiguous: bool = True,
         settle_seconds: float = SETTLE_SECONDS,
+        auth: AuthBase | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -97,6 +99,8 @@ class ApiClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(headers)
+        #: Sets `Authorization` on every try when the token can change during a run (OAuth).
+        self.session.auth = auth
         #: Requests sent, retries included.
         self.calls = 0
         #: 429s received.
@@ -230,6 +234,7 @@ class ApiClient:
         attempts = Attempts(self.policy)
         where = f"{self.vendor} {method} {_route(path)}"
         failure = "no attempt"
+        renewed = False
         while True:
             self._check_halted()
             try:
@@ -263,9 +268,15 @@ class ApiClient:
             if self.limiter is not None:
                 self.limiter.observe(response.headers)
             status = response.status_code
+            if status == HTTPStatus.UNAUTHORIZED and not renewed and self._renewed(response):
+                # An OAuth token expired early or was replaced: one more try with the new one.
+                renewed = True
+                continue
             if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
                 setting = (
-                    self.forbidden_setting if status == HTTPStatus.FORBIDDEN else self.auth_setting
+                    self.forbidden_setting
+                    if status == HTTPStatus.FORBIDDEN
+                    else getattr(self.session.auth, "setting", self.auth_setting)
                 )
                 error = auth_failure(self.vendor, response, setting)
                 self.halt(error)
@@ -286,6 +297,11 @@ class ApiClient:
                 self._retry_or_stop(attempts, attempts.failed(response), where, failure)
                 continue
             return response
+
+    def _renewed(self, response: requests.Response) -> bool:
+        """Whether the auth could replace a refused token (only OAuth can)."""
+        renew = getattr(self.session.auth, "renew", None)
+        return bool(renew(response)) if callable(renew) else False
 
     def _retry_or_stop(
         self, attempts: Attempts, wait: float | None, where: str, failure: str

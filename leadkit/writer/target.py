@@ -84,6 +84,9 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
 
     #: Settings holding credentials, masked in every log line.
     secret_settings: tuple[str, ...] = ()
+    #: Credentials that must not be empty (None: every secret setting; a connector with
+    #: alternative credentials checks them itself).
+    required_secrets: tuple[str, ...] | None = None
     #: The distribution the connectors ship in, which `--version` and every run report.
     package_name = DISTRIBUTION
 
@@ -111,7 +114,8 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         self._finished = False
 
     def _check_all_settings(self) -> None:
-        check_writer_settings(self.config, self.secret_settings)
+        required = self.secret_settings if self.required_secrets is None else self.required_secrets
+        check_writer_settings(self.config, required)
         self.check_settings()
 
     @abc.abstractmethod

@@ -220,8 +220,12 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
             ]
         if kind == "requests":
             return list(self.request_log)
+        if kind == "oauth":
+            # Every token the OAuth app issued, so that tests can grep logs for them.
+            return self._oauth()
         raise SandboxError(
-            "ghl holds contacts, notes, tasks, appointments, custom_fields, locations and requests"
+            "ghl holds contacts, notes, tasks, appointments, custom_fields, locations, "
+            "requests and oauth"
         )
 
     def _inspected(self, contact: dict[str, Any]) -> dict[str, Any]:
