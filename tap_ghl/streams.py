@@ -6,7 +6,7 @@ import logging
 import typing as t
 from datetime import datetime, timedelta, timezone
 
-from singer_sdk.pagination import BaseAPIPaginator, BaseOffsetPaginator
+from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
@@ -311,12 +311,12 @@ class BusinessContactsStream(GhlStream[int]):
         }
 
     @override
-    def get_new_paginator(self) -> BaseOffsetPaginator:
+    def get_new_paginator(self) -> OffsetPaginator:
         """`skip` moves by a full page; a short page is the last."""
         return _ContactsOffsetPaginator(0, BUSINESS_PAGE_SIZE)
 
 
-class _ContactsOffsetPaginator(BaseOffsetPaginator):
+class _ContactsOffsetPaginator(OffsetPaginator):
     @override
     def has_more(self, response: requests.Response) -> bool:
         return len(json_body(response).get("contacts") or []) >= self._page_size
