@@ -198,6 +198,7 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
                 contact["businessId"] = body["business_id"]
             self.store["contacts"][contact_id] = contact
             versions[contact_id] = [[0.0, dict(contact)]]
+        self.search_changed()
         return {"created": count}
 
     @override
@@ -258,6 +259,7 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
         if name == "flush_search":
             for versions in self.store["search"].values():
                 flush(versions)
+            self.search_changed()
             return {"flushed": True}
         return super().action(name, body)
 

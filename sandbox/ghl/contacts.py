@@ -296,7 +296,12 @@ class ContactStore:
         # copy is a faithful snapshot.
         snapshot = dict(contact) if contact is not None else None
         lag_s = self.settings["search_lag_ms"] / 1000 if lag else 0.0
+        self.search_changed()
         record_version(self.store["search"][location], key, snapshot, lag_s)
+
+    def search_changed(self) -> None:
+        """Forget cached search results: the index changed."""
+        self.search_generation = getattr(self, "search_generation", 0) + 1
 
     def _searchable(self, location: str) -> list[dict[str, Any]]:
         """What search sees now: each contact as of its last write older than the lag."""

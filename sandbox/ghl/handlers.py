@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from typing import Any
 from sandbox.ghl.contacts import ContactStore, now_iso
 from sandbox.ghl.errors import FORBIDDEN, GhlError, bad_request
 from sandbox.ghl.fields import clean_tags
-from sandbox.ghl.search import matcher, position_after, sort_key
+from sandbox.ghl.search import matcher, next_visible, position_after, sort_key
 
 
 @dataclass
@@ -292,17 +294,41 @@ class ContactHandlers(ContactStore):
                     return 200, {"contact": contact}
         return 200, {"contact": None}
 
-    def search(self, call: Call) -> tuple[int, dict[str, Any]]:
-        """POST /contacts/search: filters, sort, page or searchAfter, over the lagging index."""
-        body = call.body
-        self._own_location(call, body["locationId"])
-        test = matcher(body.get("filters", []))
-        contacts = [c for c in self._searchable(call.location) if test(c)]
-        sort = body.get("sort") or [{"field": "dateAdded", "direction": "asc"}]
+    def _matching(
+        self, location: str, filters: list[dict[str, Any]], sort: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The sorted contacts a search sees now; the last result is reused while nothing
+        was written and no pending write became searchable (paging 50,000 contacts)."""
+        key = (
+            id(self.store),
+            location,
+            json.dumps(filters, sort_keys=True),
+            json.dumps(sort, sort_keys=True),
+            getattr(self, "search_generation", 0),
+        )
+        cache: dict[Any, tuple[float, list[dict[str, Any]]]] = self.__dict__.setdefault(
+            "_search_cache", {}
+        )
+        now = time.time()
+        hit = cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        test = matcher(filters)
+        contacts = [c for c in self._searchable(location) if test(c)]
         # The id breaks ties, as GHL's `searchAfter` pair [sort value, id] implies.
         contacts.sort(key=lambda contact: contact["id"])
         for rule in reversed(sort):
             contacts.sort(key=sort_key(rule["field"]), reverse=rule["direction"] == "desc")
+        cache.clear()
+        cache[key] = (next_visible(self.store["search"][location], now), contacts)
+        return contacts
+
+    def search(self, call: Call) -> tuple[int, dict[str, Any]]:
+        """POST /contacts/search: filters, sort, page or searchAfter, over the lagging index."""
+        body = call.body
+        self._own_location(call, body["locationId"])
+        sort = body.get("sort") or [{"field": "dateAdded", "direction": "asc"}]
+        contacts = self._matching(call.location, body.get("filters", []), sort)
         first_rule = sort[0]["field"]
         limit = int(body["pageLimit"])
         start = (int(body.get("page", 1)) - 1) * limit

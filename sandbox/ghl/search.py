@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -48,6 +49,14 @@ def searchable(versions: Versions) -> list[dict[str, Any]]:
         if history[0][1] is not None:
             result.append(history[0][1])
     return result
+
+
+def next_visible(versions: Versions, now: float) -> float:
+    """When the next pending write becomes searchable (infinity when none is pending)."""
+    return min(
+        (at for history in versions.values() for at, _ in history if at > now),
+        default=float("inf"),
+    )
 
 
 def flush(versions: Versions) -> None:
@@ -162,8 +171,10 @@ def position_after(contacts: list[dict[str, Any]], field_name: str, after: list[
     contact: a contact updated or deleted since the previous page does not break paging.
     """
     wanted = (after[0] is None, str(after[0] if after[0] is not None else ""), str(after[-1]))
-    for index, contact in enumerate(contacts):
+
+    def position(contact: dict[str, Any]) -> tuple[bool, str, str]:
         value = contact.get(field_name)
-        if (value is None, str(value if value is not None else ""), contact["id"]) > wanted:
-            return index
-    return len(contacts)
+        return value is None, str(value if value is not None else ""), contact["id"]
+
+    # The contacts are sorted by exactly this key (ascending), so a binary search finds it.
+    return bisect.bisect_right(contacts, wanted, key=position)
