@@ -40,8 +40,12 @@ def test_it_writes_with_oauth_through_token_rotations_mid_run(
     run = run_target(leads(40), **oauth)
     assert run.error is None
     assert len(by_email(sandbox)) == 40
-    assert sandbox.records("ghl", "oauth")["refreshes"] >= 2
+    oauth_tokens = sandbox.records("ghl", "oauth")
+    assert oauth_tokens["refreshes"] >= 2
     assert "401" not in sandbox.counters("ghl")["by_status"]
+    issued = {*oauth_tokens["access"], *oauth_tokens["refresh"], oauth["client_secret"]}
+    assert not [line for line in run.logs if any(token in line for token in issued)]
+    assert any("OAuth access token refreshed" in line for line in run.logs)
 
 
 def test_a_token_refused_mid_run_is_refreshed_once_and_the_write_goes_through(
