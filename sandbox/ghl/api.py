@@ -62,6 +62,10 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
         "refresh_token_grace_seconds": 0,
         # Delay of a token answer, after the rotation: a client killed meanwhile loses it.
         "oauth_token_delay_ms": 0,
+        # Contacts search answers with a junk `dateUpdated` (filters and sort still see the
+        # true one), as a format change or a corrupt record would.
+        "malformed_date_updated_ids": [],
+        "malformed_date_updated_value": "30/11/2026 10:00",
     }
 
     @override

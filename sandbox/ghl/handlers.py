@@ -347,4 +347,8 @@ class ContactHandlers(ContactStore):
             {**contact, "searchAfter": [contact.get(first_rule), contact["id"]]}
             for contact in contacts[start : start + limit]
         ]
+        junk = set(self.settings["malformed_date_updated_ids"])
+        for contact in page:
+            if contact["id"] in junk:
+                contact["dateUpdated"] = self.settings["malformed_date_updated_value"]
         return 200, {"contacts": page, "total": len(contacts)}

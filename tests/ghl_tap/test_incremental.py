@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from leadkit.timestamps import parse_instant
 from sandbox.control import SandboxClient
@@ -119,3 +122,21 @@ def ghl_update(sandbox: SandboxClient, contact_id: str, body: dict[str, Any]) ->
         timeout=10,
     )
     assert response.status_code == 200, LOCATION
+
+
+def test_an_unparseable_date_updated_is_emitted_raw_and_never_becomes_the_bookmark(
+    sandbox: SandboxClient, config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, junk = seed(
+        sandbox,
+        {"email": "a@example.com", "dateUpdated": ago(hours=2)},
+        {"email": "b@example.com", "dateUpdated": ago(hours=1)},
+    )
+    sandbox.settings("ghl", malformed_date_updated_ids=[junk["id"]])
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config)
+    odd = next(r for r in run.records() if r["id"] == junk["id"])
+    assert odd["dateUpdated"] is None
+    assert odd["dateUpdated_raw"] == "30/11/2026 10:00"
+    assert run.bookmark == first["dateUpdated"]
+    assert f"id: {junk['id']}" in caplog.text
