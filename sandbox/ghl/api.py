@@ -77,6 +77,11 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
         self._ids = random.Random(self.seed)
 
     @override
+    def restored(self) -> None:
+        """A new store: no cached search result may outlive the old one."""
+        self.search_changed()
+
+    @override
     def load(self, data: dict[str, Any]) -> None:
         """Restore a saved store; new ids must not repeat the saved ones."""
         super().load(data)

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from leadkit.timestamps import parse_instant
-from sandbox.control import SandboxClient
-from tests.ghl_tap.conftest import LOCATION, ago, run_tap, seed
+from sandbox.control import DEMO_KEYS, SandboxClient
+from tests.ghl_tap.conftest import ago, run_tap, seed
 
 
 def test_a_first_run_reads_every_contact_oldest_change_first(
@@ -107,10 +108,6 @@ def test_custom_field_values_come_with_their_keys_and_names(
 
 def ghl_update(sandbox: SandboxClient, contact_id: str, body: dict[str, Any]) -> None:
     """PUT /contacts/{id} through the vendor API, as another integration would."""
-    import requests
-
-    from sandbox.control import DEMO_KEYS
-
     response = requests.put(
         f"{sandbox.api_url('ghl')}/contacts/{contact_id}",
         json=body,
@@ -121,7 +118,7 @@ def ghl_update(sandbox: SandboxClient, contact_id: str, body: dict[str, Any]) ->
         },
         timeout=10,
     )
-    assert response.status_code == 200, LOCATION
+    assert response.status_code == 200
 
 
 def test_an_unparseable_date_updated_is_emitted_raw_and_never_becomes_the_bookmark(
