@@ -21,8 +21,6 @@ DEMO_KEYS = {
     "wisepops": "sandbox-wisepops-key",
     "ghl": "pit-sandbox-ghl-token",
     "ghl_location": "loc-sandbox-1",
-    "ghl_client_id": "sandbox-ghl-client",
-    "ghl_client_secret": "sandbox-ghl-client-secret",
     "popin_api_key": "sandbox-popin-key",
     "popin_token": "sandbox-popin-token",
 }

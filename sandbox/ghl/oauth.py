@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.control import DEMO_KEYS
 from sandbox.vendor import SandboxError
 
-CLIENT_ID = DEMO_KEYS["ghl_client_id"]
-CLIENT_SECRET = DEMO_KEYS["ghl_client_secret"]
+#: The OAuth app's credentials the sandbox accepts; they guard nothing.
+CLIENT_ID = "sandbox-ghl-client"
+CLIENT_SECRET = "sandbox-ghl-client-secret"
 INVALID_GRANT = {
     "error": "invalid_grant",
     "error_description": "Invalid grant: refresh token is invalid",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sandbox.control import DEMO_KEYS, SandboxClient
+from sandbox.ghl.oauth import CLIENT_ID, CLIENT_SECRET
 from tests.ghl.conftest import RunTarget, by_email, messages
 
 
@@ -18,8 +19,8 @@ def oauth(sandbox: SandboxClient, tmp_path: Path) -> dict[str, Any]:
     """OAuth settings replacing `access_token`: a fresh authorisation and an empty store."""
     return {
         "access_token": None,
-        "client_id": DEMO_KEYS["ghl_client_id"],
-        "client_secret": DEMO_KEYS["ghl_client_secret"],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
         "refresh_token": sandbox.action("ghl", "oauth_authorize")["refresh_token"],
         "token_store": str(tmp_path / "ghl-tokens.json"),
     }

@@ -14,6 +14,7 @@ import pytest
 
 from leadkit.timestamps import format_instant
 from sandbox.control import DEMO_KEYS, SandboxClient
+from sandbox.ghl.oauth import CLIENT_ID, CLIENT_SECRET
 from tap_ghl.tap import TapGhl
 from tests.wisepops.conftest import captured_stdout
 
@@ -129,8 +130,8 @@ def oauth_config(sandbox: SandboxClient, config: dict[str, Any], tmp_path: Path)
     settings = {k: v for k, v in config.items() if k != "access_token"}
     return {
         **settings,
-        "client_id": DEMO_KEYS["ghl_client_id"],
-        "client_secret": DEMO_KEYS["ghl_client_secret"],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
         "refresh_token": authorised["refresh_token"],
         "token_store": str(tmp_path / "tokens" / "ghl.json"),
     }

@@ -21,7 +21,8 @@ from leadkit.errors import ConfigError
 from leadkit.oauth import OAuthTokens
 from leadkit.retry import RetryPolicy
 from leadkit.token_store import FileTokenStore
-from sandbox.control import DEMO_KEYS, SandboxClient
+from sandbox.control import SandboxClient
+from sandbox.ghl.oauth import CLIENT_ID, CLIENT_SECRET
 from tests.ghl_tap.conftest import SEARCH_ROUTE, ago, cli, route_count, run_tap, seed
 
 
@@ -197,8 +198,8 @@ def test_the_token_endpoint_is_the_documented_form_post(
 ) -> None:
     form = {
         "grant_type": "refresh_token",
-        "client_id": DEMO_KEYS["ghl_client_id"],
-        "client_secret": DEMO_KEYS["ghl_client_secret"],
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
         "refresh_token": oauth_config["refresh_token"],
     }
     url = f"{sandbox.api_url('ghl')}/oauth/token"
