@@ -109,6 +109,33 @@ def test_refresh_is_single_flight_across_processes_sharing_a_store(
     assert refreshes(sandbox) == 1
 
 
+def test_threads_sharing_one_token_manager_refresh_once(
+    sandbox: SandboxClient, oauth_config: dict[str, Any]
+) -> None:
+    # Under the sandbox's harsh rotation, a second exchange of one refresh token would fail.
+    sandbox.settings("ghl", oauth_token_delay_ms=300)
+    tokens = OAuthTokens(
+        token_url=f"{sandbox.api_url('ghl')}/oauth/token",
+        client_id=oauth_config["client_id"],
+        client_secret=oauth_config["client_secret"],
+        store=FileTokenStore(oauth_config["token_store"]),
+        seed_refresh_token=oauth_config["refresh_token"],
+        policy=RetryPolicy(),
+        timeout=10,
+    )
+    taken: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: taken.append(tokens.access_token())) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(taken)) == 1
+    assert len(taken) == 8
+    assert refreshes(sandbox) == 1
+
+
 def start_tap(config: dict[str, Any], folder: Path) -> subprocess.Popen[str]:
     path = folder / "config.json"
     path.write_text(json.dumps(config))
