@@ -34,6 +34,12 @@ def parse_instant(value: object) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+def parse_start_date(value: object) -> datetime | None:
+    """`start_date` as an instant: an ISO-8601 date-time, or a date meaning its midnight UTC."""
+    text = str(value).strip()
+    return parse_instant(text) or (parse_instant(f"{text}T00:00:00Z") if len(text) == 10 else None)
+
+
 def require_instant(value: object, what: str) -> datetime:
     """`parse_instant`, raising ValueError that names `what` (never the value itself)."""
     moment = parse_instant(value)

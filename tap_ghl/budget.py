@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 
 from leadkit.errors import QuotaExhausted
-from target_ghl.client import DAILY_REMAINING_HEADER
+from leadkit.ghl import DAILY_REMAINING_HEADER
 
 #: A tenth of the 200,000 requests GHL allows a location per day.
 DEFAULT_DAILY_BUDGET_RESERVE = 20_000

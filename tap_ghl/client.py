@@ -13,11 +13,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from leadkit.errors import auth_failure
+from leadkit.ghl import API_VERSION
 from leadkit.oauth import BearerAuth
 from leadkit.ratelimit import RateLimiter
 from leadkit.tapstream import VendorRESTStream
 from tap_ghl.budget import RequestBudget
-from target_ghl.client import API_VERSION
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap

@@ -12,9 +12,9 @@ from typing_extensions import override
 
 from leadkit.responses import json_body
 from leadkit.tapstream import null_replication_values_reported_by_caller
-from leadkit.timestamps import format_instant, parse_instant
+from leadkit.text import as_text
+from leadkit.timestamps import format_instant, parse_instant, parse_start_date
 from tap_ghl.client import GhlStream
-from tap_popl.capture import as_text, parse_start_date
 
 if t.TYPE_CHECKING:
     import requests

@@ -12,10 +12,12 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
+from leadkit.ghl import API_VERSION, BURST_REQUESTS, BURST_WINDOW_SECONDS
 from leadkit.oauth import BearerAuth, build_auth, check_auth_settings, oauth_properties
 from leadkit.ratelimit import RateLimiter
 from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.tap import VendorTap
+from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
 from tap_ghl.budget import DEFAULT_DAILY_BUDGET_RESERVE, RequestBudget
 from tap_ghl.client import DEFAULT_API_URL
@@ -30,8 +32,6 @@ from tap_ghl.streams import (
     NotesStream,
     TasksStream,
 )
-from tap_popl.capture import parse_start_date
-from target_ghl.client import API_VERSION, BURST_REQUESTS, BURST_WINDOW_SECONDS
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import typing as t
 from collections import deque
 from datetime import datetime, timedelta
 
+from leadkit.text import as_text
 from leadkit.timestamps import format_instant, parse_instant
 
 # Ids named in the one warning per run; the count is always complete.
 NAMED_AT_MOST = 50
 # Popl shows capture times to the millisecond: leads closer than this may tie on the wire.
 TICK = timedelta(milliseconds=1)
-
-
-def parse_start_date(value: object) -> datetime | None:
-    """`start_date` as an instant: an ISO-8601 date-time, or a date meaning its midnight UTC."""
-    text = str(value).strip()
-    return parse_instant(text) or (parse_instant(f"{text}T00:00:00Z") if len(text) == 10 else None)
 
 
 def sent_capture_time(lead: t.Mapping[str, t.Any]) -> object:
@@ -31,13 +25,6 @@ def sent_capture_time(lead: t.Mapping[str, t.Any]) -> object:
 def capture_instant(lead: t.Mapping[str, t.Any]) -> datetime | None:
     """The lead's capture time, or None when Popl sent no parseable ISO-8601 instant."""
     return parse_instant(sent_capture_time(lead))
-
-
-def as_text(value: object) -> str | None:
-    """A raw value as text: strings as they are, anything else as JSON."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, default=str)
 
 
 class MalformedCaptureTimes:

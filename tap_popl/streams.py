@@ -15,8 +15,8 @@ from leadkit.errors import describe_response
 from leadkit.responses import safe_reason
 from leadkit.retry import is_retriable_status
 from leadkit.tapstream import null_replication_values_reported_by_caller
-from leadkit.timestamps import format_instant, parse_instant
-from tap_popl.capture import EmittedEdge, MalformedCaptureTimes, parse_start_date
+from leadkit.timestamps import format_instant, parse_instant, parse_start_date
+from tap_popl.capture import EmittedEdge, MalformedCaptureTimes
 from tap_popl.client import PoplStream
 
 if t.TYPE_CHECKING:

@@ -11,9 +11,8 @@ from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.tap import VendorTap
-from leadkit.timestamps import parse_instant
+from leadkit.timestamps import parse_instant, parse_start_date
 from leadkit.urls import require_safe_url
-from tap_popl.capture import parse_start_date
 from tap_popl.client import DEFAULT_API_URL
 from tap_popl.streams import (
     DEFAULT_CURSOR_RESTARTS,

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from leadkit.ghl import API_VERSION, BURST_REQUESTS, BURST_WINDOW_SECONDS, DAILY_REMAINING_HEADER
 from leadkit.oauth import build_auth
 from leadkit.ratelimit import RateLimiter
 from leadkit.responses import safe_reason
@@ -20,12 +21,6 @@ from leadkit.timestamps import parse_instant
 from leadkit.writer import ApiClient, Reject
 
 VENDOR = "GHL"
-#: The API version the target is written against, sent as the `Version` header.
-API_VERSION = "2021-07-28"
-DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
-#: GHL's documented burst limit; the server's headers replace it after the first answer.
-BURST_REQUESTS = 100
-BURST_WINDOW_SECONDS = 10.0
 #: class-validator's words for a list longer than its maximum (GHL documents no maximum).
 CONTACTS_LIMIT = re.compile(r"contacts must contain no more than (\d+)")
 

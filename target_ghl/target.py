@@ -8,11 +8,12 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
+from leadkit.ghl import API_VERSION
 from leadkit.oauth import check_auth_settings, oauth_properties
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun, writer_properties
-from target_ghl.client import API_VERSION, GhlClient, build_api_client
+from target_ghl.client import GhlClient, build_api_client
 from target_ghl.precedence import Precedence, parse_precedence
 from target_ghl.services import GhlServices
 from target_ghl.sinks import ContactsSink

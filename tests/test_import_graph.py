@@ -1,5 +1,6 @@
 """The project's modules import each other without a cycle (imports for type checking
-only are left out: they never run)."""
+only are left out: they never run), and no connector imports another: code two connectors
+need lives once in leadkit."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ PACKAGES = (
     "target_popin",
     "sandbox",
 )
+CONNECTORS = ("tap_popl", "tap_wisepops", "tap_ghl", "target_ghl", "target_popin")
 
 
 def _modules() -> dict[str, Path]:
@@ -81,3 +83,24 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_import_cycle() -> None:
     assert _cycle(_graph()) is None
+
+
+def _imported_packages(path: Path) -> set[str]:
+    """Top-level packages a module imports anywhere, type-checking imports included."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.partition(".")[0])
+    return found
+
+
+def test_no_connector_imports_another_connector() -> None:
+    crossings = [
+        f"{path.relative_to(ROOT)} imports {other}"
+        for package in CONNECTORS
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for other in sorted(_imported_packages(path) & set(CONNECTORS) - {package})
+    ]
+    assert crossings == []

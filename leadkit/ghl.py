@@ -1,0 +1,11 @@
+"""HighLevel API v2 facts both GHL connectors (tap-ghl and target-ghl) rely on."""
+
+from __future__ import annotations
+
+#: The API version both connectors are written against, sent as the `Version` header.
+API_VERSION = "2021-07-28"
+#: The location's requests left today (every token and app of the location shares them).
+DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
+#: GHL's documented burst limit; the server's headers replace it after the first answer.
+BURST_REQUESTS = 100
+BURST_WINDOW_SECONDS = 10.0
