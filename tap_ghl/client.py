@@ -18,6 +18,7 @@ from leadkit.oauth import BearerAuth
 from leadkit.ratelimit import RateLimiter
 from leadkit.tapstream import VendorRESTStream
 from tap_ghl.budget import RequestBudget
+from tap_ghl.registry import EmittedContacts
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -42,6 +43,7 @@ class RunServices(t.Protocol):
     auth: BearerAuth
     limiter: RateLimiter
     budget: RequestBudget
+    emitted: EmittedContacts
 
 
 class GhlStream(VendorRESTStream[_TToken], t.Generic[_TToken]):

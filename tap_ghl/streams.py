@@ -10,6 +10,7 @@ from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
+from leadkit.errors import ConfigError
 from leadkit.responses import json_body
 from leadkit.tapstream import null_replication_values_reported_by_caller
 from leadkit.text import as_text
@@ -30,6 +31,10 @@ DEFAULT_LOOKBACK_WINDOW_MINUTES = 10
 BUSINESS_PAGE_SIZE = 100
 #: Ids named in the one warning per run about unparseable `dateUpdated` values.
 NAMED_AT_MOST = 50
+#: In a child stream's state: the `dateUpdated` of the last contact whose items it emitted.
+CONTACTS_THROUGH = "contacts_through"
+#: `contacts_through` before the first complete read: every contact is still to be read.
+EVERY_CONTACT = "1970-01-01T00:00:00.000Z"
 
 
 class SearchAfterPaginator(BaseAPIPaginator["list[t.Any] | None"]):
@@ -150,6 +155,15 @@ class ContactsStream(GhlStream["list[t.Any] | None"]):
         floor = self.config.get("start_date")
         start = parse_start_date(floor) if floor else None
         bookmark = parse_instant(self.get_context_state(context).get("replication_key_value"))
+        for child in self.selected_children():
+            through = parse_instant(child.stream_state.get(CONTACTS_THROUGH))
+            if through is None:
+                # The child's items are complete up to where this search starts, no further.
+                done = format_instant(bookmark) if bookmark else EVERY_CONTACT
+                child.stream_state[CONTACTS_THROUGH] = done
+            elif bookmark is not None:
+                # A run stopped among its contacts: search again from its last finished one.
+                bookmark = min(bookmark, through)
         if bookmark is not None:
             minutes = self.config.get("lookback_window_minutes", DEFAULT_LOOKBACK_WINDOW_MINUTES)
             rewound = bookmark - timedelta(minutes=int(minutes))
@@ -160,6 +174,7 @@ class ContactsStream(GhlStream["list[t.Any] | None"]):
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Every contact of the window; malformed dates are reported once at the end."""
+        self.services.emitted.read = True
         self._window = self.window(context, datetime.now(timezone.utc))
         self._malformed = MalformedDates()
         custom_fields = t.cast("CustomFieldsStream", self.vendor_tap.streams["custom_fields"])
@@ -228,29 +243,46 @@ class ContactsStream(GhlStream["list[t.Any] | None"]):
                 else item
                 for item in values
             ]
+        if row.get("id") is not None:
+            self.services.emitted.add(str(row["id"]), row["dateUpdated"])
         return row
 
-    @override
-    def get_child_context(self, record: dict, context: Context | None) -> dict[str, t.Any]:
-        """Children read the notes, tasks and appointments of each emitted contact."""
-        return {"contact_id": record["id"]}
+    def selected_children(self) -> list[ContactChildStream]:
+        """The selected streams read per emitted contact."""
+        streams = self.vendor_tap.streams.values()
+        return [s for s in streams if isinstance(s, ContactChildStream) and s.selected]
 
 
 class ContactChildStream(GhlStream[None]):
-    """A per-contact list, read only for contacts the `contacts` stream emits in this run."""
+    """A per-contact list, read for each contact the `contacts` stream emitted in this run
+    (the tap syncs `contacts` first and keeps their ids in `EmittedContacts`)."""
 
-    parent_stream_type = ContactsStream
     primary_keys = ("id",)
     #: One state for the stream, not one per contact.
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    _schema_written = False
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, t.Any]]:
+        """One partition per contact emitted in this run, in the order they were emitted."""
+        return [{"contact_id": contact_id} for contact_id in self.services.emitted.ids()]
 
     @override
-    def _write_schema_message(self) -> None:
-        """One SCHEMA per run: the SDK would repeat it for every contact's sync."""
-        if not self._schema_written:
-            self._schema_written = True
-            super()._write_schema_message()
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The contact's items; once all are emitted, STATE may say its `dateUpdated` is
+        done, so that a run stopped among the contacts re-reads only from there."""
+        if context is None:
+            if not self.services.emitted.read:
+                raise ConfigError(
+                    f"`{self.name}` reads the items of the contacts the `contacts` stream "
+                    "emits in the same run: select `contacts` too, or deselect it"
+                )
+            return  # no contact emitted in this run: nothing to read
+        yield from super().get_records(context)
+        date_updated = self.services.emitted.date_updated(str(context["contact_id"]))
+        done = self.stream_state.get(CONTACTS_THROUGH)
+        if date_updated is not None and (done is None or date_updated > done):
+            self.stream_state[CONTACTS_THROUGH] = date_updated
 
     @override
     def post_process(

@@ -21,6 +21,7 @@ from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
 from tap_ghl.budget import DEFAULT_DAILY_BUDGET_RESERVE, RequestBudget
 from tap_ghl.client import DEFAULT_API_URL
+from tap_ghl.registry import EmittedContacts
 from tap_ghl.streams import (
     DEFAULT_LOOKBACK_WINDOW_MINUTES,
     DEFAULT_SEARCH_LAG_SECONDS,
@@ -35,6 +36,9 @@ from tap_ghl.streams import (
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
+
+#: Streams synced before the others, in this order (the SDK would sync by name).
+SYNCED_FIRST = ("custom_fields", "contacts")
 
 
 class TapGhl(VendorTap):
@@ -142,6 +146,20 @@ class TapGhl(VendorTap):
         reserve = self.config.get("daily_budget_reserve", DEFAULT_DAILY_BUDGET_RESERVE)
         return RequestBudget(self.config.get("max_requests_per_run"), int(reserve))
 
+    @cached_property
+    def emitted(self) -> EmittedContacts:
+        """The contacts emitted in this run, for the streams that read per contact."""
+        return EmittedContacts()
+
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams (which it syncs in this order) with custom fields and contacts
+        first: contacts look fields up, and the streams read per contact take the ids
+        `contacts` emitted."""
+        found = super().streams
+        return {name: found[name] for name in sorted(found, key=_sync_rank)}
+
     @override
     def discover_streams(self) -> list[Stream]:
         """Contacts with their children, custom fields, and business contacts if configured."""
@@ -183,6 +201,10 @@ class TapGhl(VendorTap):
             not isinstance(ids, list) or not all(isinstance(i, str) and i.strip() for i in ids)
         ):
             raise ConfigError("`business_ids` must be a list of business ids")
+
+
+def _sync_rank(name: str) -> int:
+    return SYNCED_FIRST.index(name) if name in SYNCED_FIRST else len(SYNCED_FIRST)
 
 
 def _whole(value: object) -> bool:
