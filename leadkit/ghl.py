@@ -6,6 +6,8 @@ from __future__ import annotations
 API_VERSION = "2021-07-28"
 #: The location's requests left today (every token and app of the location shares them).
 DAILY_REMAINING_HEADER = "X-RateLimit-Daily-Remaining"
+#: The location's requests per day (200,000 on most plans; some locations have 10,000).
+DAILY_LIMIT_HEADER = "X-RateLimit-Limit-Daily"
 #: GHL's documented burst limit; the server's headers replace it after the first answer.
 BURST_REQUESTS = 100
 BURST_WINDOW_SECONDS = 10.0

@@ -8,10 +8,11 @@ import threading
 from collections.abc import Mapping
 
 from leadkit.errors import QuotaExhausted
-from leadkit.ghl import DAILY_REMAINING_HEADER
+from leadkit.ghl import DAILY_LIMIT_HEADER, DAILY_REMAINING_HEADER
 
-#: A tenth of the 200,000 requests GHL allows a location per day.
-DEFAULT_DAILY_BUDGET_RESERVE = 20_000
+#: Without `daily_budget_reserve`, this share of the location's own daily limit is kept:
+#: a fixed number would stop every run at once on a location with a smaller limit.
+DEFAULT_RESERVE_SHARE = 0.1
 RESUME = (
     "Every STATE written covers only records emitted before it; the next run continues "
     "from the bookmark."
@@ -26,13 +27,15 @@ class RequestBudget:
     """Counts every request sent to the location (retries and child streams included) and
     refuses the one that would pass `max_requests_per_run` or eat into the reserve."""
 
-    def __init__(self, max_requests: int | None, reserve: int) -> None:
+    def __init__(self, max_requests: int | None, reserve: int | None) -> None:
         self.max_requests = max_requests
-        self.reserve = reserve
+        #: The configured reserve; None keeps a share of the location's daily limit.
+        self.configured_reserve = reserve
         #: Requests sent in this run.
         self.spent = 0
-        #: The location's daily requests left, as the last answer said.
+        #: The location's daily requests left, and its daily limit, as the last answer said.
         self.daily_remaining: int | None = None
+        self.daily_limit: int | None = None
         self._lock = threading.Lock()
 
     def spend(self) -> None:
@@ -43,22 +46,47 @@ class RequestBudget:
                     f"`max_requests_per_run` ({self.max_requests}) reached: stopped before "
                     f"request {self.spent + 1}. {RESUME}"
                 )
-            if self.daily_remaining is not None and self.daily_remaining - 1 < self.reserve:
+            reserve = self.reserve
+            if self.daily_remaining is not None and self.daily_remaining - 1 < reserve:
                 raise BudgetReached(
                     f"`daily_budget_reserve` reached: the location has {self.daily_remaining} "
-                    f"requests left today and {self.reserve} are kept for its other "
-                    f"integrations; stopped after {self.spent} requests. {RESUME} Run it "
-                    "again after GHL's daily budget resets, or lower the reserve."
+                    f"requests left today and {reserve} are kept for its other "
+                    f"integrations{self._reserve_origin()}; stopped after {self.spent} "
+                    f"requests. {RESUME} Run it again after GHL's daily budget resets, or "
+                    "lower the reserve."
                 )
             self.spent += 1
 
+    @property
+    def reserve(self) -> int:
+        """The configured reserve, else a tenth of the location's daily limit (0 until an
+        answer said the limit)."""
+        if self.configured_reserve is not None:
+            return self.configured_reserve
+        if self.daily_limit is None:
+            return 0
+        return math.ceil(self.daily_limit * DEFAULT_RESERVE_SHARE)
+
+    def _reserve_origin(self) -> str:
+        if self.configured_reserve is not None:
+            return ""
+        return f" (by default a tenth of its daily limit of {self.daily_limit})"
+
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the location's daily requests left from an answer's headers."""
-        value = headers.get(DAILY_REMAINING_HEADER)
-        try:
-            number = float(value) if value is not None else math.nan
-        except ValueError:
-            return
-        if math.isfinite(number) and number >= 0:
-            with self._lock:
-                self.daily_remaining = int(number)
+        """Learn the location's daily requests left, and its daily limit, from an answer."""
+        remaining = _count(headers.get(DAILY_REMAINING_HEADER))
+        limit = _count(headers.get(DAILY_LIMIT_HEADER))
+        with self._lock:
+            if remaining is not None:
+                self.daily_remaining = remaining
+            if limit is not None and limit > 0:
+                self.daily_limit = limit
+
+
+def _count(value: str | None) -> int | None:
+    """A header's whole number of requests, or None when absent or not a number."""
+    try:
+        number = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number >= 0 else None

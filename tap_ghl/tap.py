@@ -19,7 +19,7 @@ from leadkit.settings import http_properties, request_timeout, retry_policy
 from leadkit.tap import VendorTap
 from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
-from tap_ghl.budget import DEFAULT_DAILY_BUDGET_RESERVE, RequestBudget
+from tap_ghl.budget import RequestBudget
 from tap_ghl.client import DEFAULT_API_URL
 from tap_ghl.registry import EmittedContacts
 from tap_ghl.streams import (
@@ -116,11 +116,11 @@ class TapGhl(VendorTap):
         th.Property(
             "daily_budget_reserve",
             th.IntegerType(minimum=0),
-            default=DEFAULT_DAILY_BUDGET_RESERVE,
             description="Requests of the location's daily budget (shared by every token "
             "and app of the location) left for its other integrations: the run stops "
-            "before X-RateLimit-Daily-Remaining would fall below it. Default: a tenth of "
-            "GHL's 200,000.",
+            "before X-RateLimit-Daily-Remaining would fall below it. Unset: a tenth of the "
+            "location's own daily limit, read from GHL's X-RateLimit-Limit-Daily header "
+            "(20,000 of 200,000; 1,000 of 10,000). A number set here replaces it.",
         ),
         *http_properties(),
     ).to_dict()
@@ -143,8 +143,10 @@ class TapGhl(VendorTap):
     @cached_property
     def budget(self) -> RequestBudget:
         """The run's request cap and the daily reserve."""
-        reserve = self.config.get("daily_budget_reserve", DEFAULT_DAILY_BUDGET_RESERVE)
-        return RequestBudget(self.config.get("max_requests_per_run"), int(reserve))
+        reserve = self.config.get("daily_budget_reserve")
+        return RequestBudget(
+            self.config.get("max_requests_per_run"), None if reserve is None else int(reserve)
+        )
 
     @cached_property
     def emitted(self) -> EmittedContacts:

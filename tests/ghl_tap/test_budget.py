@@ -55,13 +55,39 @@ def test_the_daily_budget_reserve_is_left_to_the_location_other_integrations(
     assert run.bookmark == run.records()[-1]["dateUpdated"]
 
 
-def test_at_default_settings_a_fifth_of_the_daily_budget_left_stops_the_run(
+def test_at_default_settings_a_location_with_10000_requests_a_day_is_read(
     sandbox: SandboxClient, config: dict[str, Any]
 ) -> None:
     seed_many(sandbox, 10)
-    sandbox.settings("ghl", daily_limit=20_001)
-    run = run_tap(config, expect_error=True)
-    assert "20000 are kept" in str(run.error)
+    sandbox.settings("ghl", daily_limit=10_000)
+    run = run_tap(config)
+    assert len(run.ids()) == 10
+
+
+def test_at_default_settings_a_tenth_of_the_location_daily_limit_is_kept(
+    sandbox: SandboxClient, config: dict[str, Any]
+) -> None:
+    seed_many(sandbox, 100)
+    # A daily limit of 50 and pages of one contact, so that the reserve is met in a few
+    # requests; the default reserve at a real-sized limit is tested above.
+    sandbox.settings("ghl", daily_limit=50)
+    run = run_tap({**config, "page_limit": 1}, expect_error=True)
+    assert "`daily_budget_reserve` reached" in str(run.error)
+    assert "5 are kept" in str(run.error)
+    assert "a tenth of its daily limit of 50" in str(run.error)
+    assert sandbox.counters("ghl")["requests"] == 45
+    assert run.bookmark == run.records()[-1]["dateUpdated"]
+
+
+def test_a_configured_reserve_replaces_the_tenth_of_the_daily_limit(
+    sandbox: SandboxClient, config: dict[str, Any]
+) -> None:
+    seed_many(sandbox, 10)
+    sandbox.settings("ghl", daily_limit=10_000)
+    run = run_tap({**config, "daily_budget_reserve": 9_999}, expect_error=True)
+    assert "9999 are kept" in str(run.error)
+    assert "a tenth" not in str(run.error)
+    assert sandbox.counters("ghl")["requests"] == 1
     assert route_count(sandbox, SEARCH_ROUTE) == 0
 
 
