@@ -345,10 +345,12 @@ class BusinessContactsStream(GhlStream[int]):
     @override
     def get_new_paginator(self) -> OffsetPaginator:
         """`skip` moves by a full page; a short page is the last."""
-        return _ContactsOffsetPaginator(0, BUSINESS_PAGE_SIZE)
+        return BusinessContactsPaginator(0, BUSINESS_PAGE_SIZE)
 
 
-class _ContactsOffsetPaginator(OffsetPaginator):
+class BusinessContactsPaginator(OffsetPaginator):
+    """Offsets by full pages; a page shorter than `page_size` is the last."""
+
     @override
     def has_more(self, response: requests.Response) -> bool:
-        return len(json_body(response).get("contacts") or []) >= self._page_size
+        return len(json_body(response).get("contacts") or []) >= self.page_size
