@@ -67,3 +67,8 @@ def retry_policy(config: Mapping[str, Any]) -> RetryPolicy:
         base_seconds=float(_given(config, "backoff_base_seconds", DEFAULT_BACKOFF_BASE_SECONDS)),
         cap_seconds=float(_given(config, "max_retry_wait_seconds", DEFAULT_MAX_RETRY_WAIT_SECONDS)),
     )
+
+
+def is_whole_number(value: object) -> bool:
+    """An int of 0 or more (a boolean is not a number here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import HTTPRequest
 from typing_extensions import override
 
 from leadkit.errors import QuotaExhausted, auth_failure, describe_response
@@ -31,6 +32,7 @@ from leadkit.settings import request_timeout, retry_policy
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, RequestFunc
+    from singer_sdk.streams.rest import PageContext
 
 _TToken = t.TypeVar("_TToken")
 #: A Retry-After longer than this means a budget for a whole period is spent, not a burst.
@@ -68,12 +70,37 @@ class VendorRESTStream(RESTStream[_TToken], t.Generic[_TToken]):
     #: The setting to fix when the vendor answers 401 or 403.
     auth_setting: t.ClassVar[str] = "api_key"
     #: Emit STATE before each page request, so a run that fails mid-way resumes where it
-    #: stopped. Only for streams whose records come sorted by the replication key.
+    #: stopped. Only for streams whose records come sorted by the replication key, read
+    #: from the bookmark minus a lookback.
     state_before_each_page: t.ClassVar[bool] = False
 
     def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
         self.vendor_tap = tap
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        """Streams saving STATE before each page come sorted by the replication key."""
+        return self.state_before_each_page
+
+    @property
+    @override
+    def check_sorted(self) -> bool:
+        """No sort check for sorted streams: their lookback starts below the old bookmark by
+        design. The bookmark follows the last emitted record, so it never passes one not
+        yet emitted, even if the run stops half-way."""
+        return not self.state_before_each_page
+
+    def posted(self, page: PageContext, body: dict[str, t.Any]) -> HTTPRequest:
+        """The page's request as a POST of `body`, for searches whose body carries the
+        cursor."""
+        return HTTPRequest(
+            url=self.get_url(page.stream_context),
+            method="POST",
+            headers=self.http_headers,
+            data=body,
+        )
 
     def save_progress(self) -> None:
         """Emit STATE for every record emitted so far, once it holds a bookmark.

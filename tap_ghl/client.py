@@ -24,7 +24,6 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, RequestFunc
 
-DEFAULT_API_URL = "https://services.leadconnectorhq.com"
 SCHEMAS = Path(__file__).parent / "schemas"
 _TToken = t.TypeVar("_TToken")
 

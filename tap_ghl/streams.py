@@ -7,7 +7,6 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 
 from singer_sdk.pagination import BaseAPIPaginator, OffsetPaginator
-from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from leadkit.errors import ConfigError
@@ -20,6 +19,7 @@ from tap_ghl.client import GhlStream
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 MAX_PAGE_LIMIT = 500
 #: Search lags writes by a few seconds (GHL documents no bound; the sandbox's default is
@@ -125,23 +125,12 @@ class ContactsStream(GhlStream["list[t.Any] | None"]):
     primary_keys = ("id",)
     replication_key = "dateUpdated"
     records_jsonpath = "$.contacts[*]"
+    #: Sorted by dateUpdated ascending, so STATE can be written between pages.
     state_before_each_page = True
 
     _window: tuple[datetime | None, datetime] | None = None
     _malformed: MalformedDates | None = None
     _fields: dict[str, dict[str, t.Any]] | None = None
-
-    @property
-    @override
-    def is_sorted(self) -> bool:
-        """Sorted by dateUpdated ascending, so STATE can be written between pages."""
-        return True
-
-    @property
-    @override
-    def check_sorted(self) -> bool:
-        """The lookback starts below the old bookmark by design: no sort check."""
-        return False
 
     @property
     def page_limit(self) -> int:
@@ -204,12 +193,7 @@ class ContactsStream(GhlStream["list[t.Any] | None"]):
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """POST the search body; only `searchAfter` changes between pages."""
-        return HTTPRequest(
-            url=self.get_url(page.stream_context),
-            method=self.http_method,
-            headers=self.http_headers,
-            data=self.search_body(page.next_page_token),
-        )
+        return self.posted(page, self.search_body(page.next_page_token))
 
     @override
     def get_new_paginator(self) -> SearchAfterPaginator:

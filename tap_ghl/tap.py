@@ -12,15 +12,14 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
-from leadkit.ghl import API_VERSION, BURST_REQUESTS, BURST_WINDOW_SECONDS
+from leadkit.ghl import BURST_REQUESTS, BURST_WINDOW_SECONDS, DEFAULT_API_URL, api_properties
 from leadkit.oauth import BearerAuth, build_auth, check_auth_settings, oauth_properties
 from leadkit.ratelimit import RateLimiter
-from leadkit.settings import http_properties, request_timeout, retry_policy
+from leadkit.settings import http_properties, is_whole_number, request_timeout, retry_policy
 from leadkit.tap import VendorTap
 from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
 from tap_ghl.budget import RequestBudget
-from tap_ghl.client import DEFAULT_API_URL
 from tap_ghl.registry import EmittedContacts
 from tap_ghl.streams import (
     DEFAULT_LOOKBACK_WINDOW_MINUTES,
@@ -61,18 +60,7 @@ class TapGhl(VendorTap):
             required=True,
             description="The sub-account (location) to read.",
         ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default=DEFAULT_API_URL,
-            description="API base URL; must be https unless the host is loopback.",
-        ),
-        th.Property(
-            "api_version",
-            th.StringType,
-            default=API_VERSION,
-            description="Value of the `Version` header every request carries.",
-        ),
+        *api_properties(),
         th.Property(
             "start_date",
             th.DateTimeType,
@@ -187,16 +175,16 @@ class TapGhl(VendorTap):
         if config.get("start_date") and parse_start_date(config["start_date"]) is None:
             raise ConfigError("`start_date` must be an ISO-8601 date or date-time")
         limit = config.get("page_limit", MAX_PAGE_LIMIT)
-        if not _whole(limit) or not 1 <= limit <= MAX_PAGE_LIMIT:
+        if not is_whole_number(limit) or not 1 <= limit <= MAX_PAGE_LIMIT:
             raise ConfigError(f"`page_limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}")
         lag = config.get("search_lag_seconds", DEFAULT_SEARCH_LAG_SECONDS)
         if isinstance(lag, bool) or not isinstance(lag, (int, float, Decimal)) or lag < 0:
             raise ConfigError("`search_lag_seconds` must be a number of seconds, 0 or more")
         for name in ("lookback_window_minutes", "daily_budget_reserve"):
-            if name in config and not _whole(config[name]):
+            if name in config and not is_whole_number(config[name]):
                 raise ConfigError(f"`{name}` must be a whole number, 0 or more")
         cap = config.get("max_requests_per_run")
-        if cap is not None and (not _whole(cap) or cap < 1):
+        if cap is not None and (not is_whole_number(cap) or cap < 1):
             raise ConfigError("`max_requests_per_run` must be a whole number of at least 1")
         ids = config.get("business_ids")
         if ids is not None and (
@@ -207,10 +195,6 @@ class TapGhl(VendorTap):
 
 def _sync_rank(name: str) -> int:
     return SYNCED_FIRST.index(name) if name in SYNCED_FIRST else len(SYNCED_FIRST)
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from http import HTTPStatus
 
 import requests
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from leadkit.errors import describe_response
@@ -21,6 +20,7 @@ from tap_popl.client import PoplStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 DEFAULT_CURSOR_RESTARTS = 3
 DEFAULT_LOOKBACK_WINDOW_MINUTES = 1440
@@ -84,27 +84,12 @@ class LeadsStream(PoplStream):
     primary_keys = ("leadId",)
     replication_key = "captured_at"
     records_jsonpath = "$.data.leads[*]"
+    #: Pages come sorted by capture time, so STATE can be saved mid-run.
     state_before_each_page = True
 
     _window_start: datetime | None = None
     _cursor_sent: str | None = None
     _malformed: MalformedCaptureTimes | None = None
-
-    @property
-    @override
-    def is_sorted(self) -> bool:
-        """Pages come sorted by capture time, so state can be saved mid-run."""
-        return True
-
-    @property
-    @override
-    def check_sorted(self) -> bool:
-        """The lookback overlap starts below the old bookmark by design: no sort check.
-
-        The bookmark then follows the last emitted lead, so it never passes one not yet
-        emitted, even if the run stops half-way.
-        """
-        return False
 
     def search_window_start(self, context: Context | None) -> datetime | None:
         """Bookmark minus the lookback window, never before `start_date`."""
@@ -195,12 +180,7 @@ class LeadsStream(PoplStream):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """POST the search body; the cursor is the only thing that changes between pages."""
         self._cursor_sent = page.next_page_token
-        return HTTPRequest(
-            url=self.get_url(page.stream_context),
-            method=self.http_method,
-            headers=self.http_headers,
-            data=self.search_body(page.next_page_token),
-        )
+        return self.posted(page, self.search_body(page.next_page_token))
 
     @override
     def post_process(

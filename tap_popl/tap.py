@@ -9,7 +9,7 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
-from leadkit.settings import http_properties
+from leadkit.settings import http_properties, is_whole_number
 from leadkit.tap import VendorTap
 from leadkit.timestamps import parse_instant, parse_start_date
 from leadkit.urls import require_safe_url
@@ -137,10 +137,10 @@ class TapPopl(VendorTap):
             msg = "`start_date` must be an ISO-8601 date or date-time, e.g. 2025-01-01T00:00:00Z"
             raise ConfigError(msg)
         lookback = config.get("lookback_window_minutes", DEFAULT_LOOKBACK_WINDOW_MINUTES)
-        if not _whole_number(lookback):
+        if not is_whole_number(lookback):
             msg = "`lookback_window_minutes` must be a whole number of minutes, 0 or more"
             raise ConfigError(msg)
-        if not _whole_number(config.get("cursor_restarts", DEFAULT_CURSOR_RESTARTS)):
+        if not is_whole_number(config.get("cursor_restarts", DEFAULT_CURSOR_RESTARTS)):
             msg = "`cursor_restarts` must be a whole number, 0 or more"
             raise ConfigError(msg)
 
@@ -158,10 +158,6 @@ class TapPopl(VendorTap):
                 LeadsStream.name,
                 "`start_date`" if self.config.get("start_date") else "the beginning",
             )
-
-
-def _whole_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def main() -> None:

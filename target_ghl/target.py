@@ -8,7 +8,7 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
-from leadkit.ghl import API_VERSION
+from leadkit.ghl import api_properties
 from leadkit.oauth import check_auth_settings, oauth_properties
 from leadkit.settings import http_properties
 from leadkit.urls import require_safe_url
@@ -20,7 +20,6 @@ from target_ghl.sinks import ContactsSink
 
 TAGS_MODES = ("add", "replace")
 DEFAULT_TAGS_MODE = "add"
-DEFAULT_API_URL = "https://services.leadconnectorhq.com"
 
 
 class TargetGHL(ApiTarget[GhlServices]):
@@ -47,18 +46,7 @@ class TargetGHL(ApiTarget[GhlServices]):
             required=True,
             description="The sub-account (location) the contacts belong to.",
         ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default=DEFAULT_API_URL,
-            description="API base URL; must be https unless the host is loopback.",
-        ),
-        th.Property(
-            "api_version",
-            th.StringType,
-            default=API_VERSION,
-            description="Value of the `Version` header every request carries.",
-        ),
+        *api_properties(),
         th.Property(
             "tags_mode",
             th.StringType,
