@@ -16,35 +16,22 @@ from leadkit.timestamps import format_instant
 from sandbox.control import DEMO_KEYS, SandboxClient
 from sandbox.ghl.oauth import CLIENT_ID, CLIENT_SECRET
 from tap_ghl.tap import TapGhl
-from tests.wisepops.conftest import captured_stdout
+from tests.wisepops.conftest import SingerOutput, sync_selected
 
 LOCATION = DEMO_KEYS["ghl_location"]
 SEARCH_ROUTE = "POST /contacts/search"
 
 
 @dataclass
-class TapRun:
+class TapRun(SingerOutput):
     """The Singer messages one run wrote, and what stopped it, if anything."""
 
-    messages: list[dict[str, Any]]
     tap: TapGhl
     error: BaseException | None = None
-
-    def records(self, stream: str = "contacts") -> list[dict[str, Any]]:
-        """RECORD payloads of one stream, in order."""
-        return [
-            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
-        ]
 
     def ids(self, stream: str = "contacts") -> list[str]:
         """Ids of the records of one stream, in order."""
         return [r["id"] for r in self.records(stream)]
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """The last STATE value written."""
-        states = [m["value"] for m in self.messages if m["type"] == "STATE"]
-        return states[-1] if states else {}
 
     @property
     def bookmark(self) -> str | None:
@@ -61,21 +48,7 @@ def run_tap(
 ) -> TapRun:
     """One sync of the selected streams, as `tap-ghl --config --state` would do."""
     tap = TapGhl(config=config, state=state or {}, setup_mapper=True)
-    for name, stream in tap.streams.items():
-        stream.selected = name in streams
-    error: BaseException | None = None
-    with captured_stdout() as out:
-        try:
-            tap.sync_all()
-        except Exception as exc:
-            if not expect_error:
-                raise
-            error = exc
-        out.flush()
-        raw = out.buffer.getvalue().decode()  # type: ignore[attr-defined]
-    if expect_error and error is None:
-        pytest.fail("the run was expected to fail")
-    messages = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    messages, error = sync_selected(tap, streams, expect_error)
     return TapRun(messages, tap, error)
 
 

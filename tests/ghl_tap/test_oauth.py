@@ -26,6 +26,19 @@ from sandbox.ghl.oauth import CLIENT_ID, CLIENT_SECRET
 from tests.ghl_tap.conftest import SEARCH_ROUTE, ago, cli, route_count, run_tap, seed
 
 
+def token_manager(sandbox: SandboxClient, oauth_config: dict[str, Any]) -> OAuthTokens:
+    """A token manager on the configured store, as a run of the tap makes one."""
+    return OAuthTokens(
+        token_url=f"{sandbox.api_url('ghl')}/oauth/token",
+        client_id=oauth_config["client_id"],
+        client_secret=oauth_config["client_secret"],
+        store=FileTokenStore(oauth_config["token_store"]),
+        seed_refresh_token=oauth_config["refresh_token"],
+        policy=RetryPolicy(),
+        timeout=10,
+    )
+
+
 def refreshes(sandbox: SandboxClient) -> int:
     return int(sandbox.records("ghl", "oauth")["refreshes"])
 
@@ -81,20 +94,9 @@ def test_refresh_is_single_flight_across_processes_sharing_a_store(
     # Two token managers on one store behave as two processes: each has its own lock file
     # descriptor, so only flock keeps them apart. Under the sandbox's harsh rotation a
     # second exchange of the same refresh token would fail.
-    def manager() -> OAuthTokens:
-        return OAuthTokens(
-            token_url=f"{sandbox.api_url('ghl')}/oauth/token",
-            client_id=oauth_config["client_id"],
-            client_secret=oauth_config["client_secret"],
-            store=FileTokenStore(oauth_config["token_store"]),
-            seed_refresh_token=oauth_config["refresh_token"],
-            policy=RetryPolicy(),
-            timeout=10,
-        )
-
     sandbox.settings("ghl", oauth_token_delay_ms=300)
     tokens: list[str] = []
-    managers = [manager(), manager()]
+    managers = [token_manager(sandbox, oauth_config), token_manager(sandbox, oauth_config)]
 
     def take(tokens_of: OAuthTokens) -> None:
         tokens.append(tokens_of.access_token())
@@ -114,15 +116,7 @@ def test_threads_sharing_one_token_manager_refresh_once(
 ) -> None:
     # Under the sandbox's harsh rotation, a second exchange of one refresh token would fail.
     sandbox.settings("ghl", oauth_token_delay_ms=300)
-    tokens = OAuthTokens(
-        token_url=f"{sandbox.api_url('ghl')}/oauth/token",
-        client_id=oauth_config["client_id"],
-        client_secret=oauth_config["client_secret"],
-        store=FileTokenStore(oauth_config["token_store"]),
-        seed_refresh_token=oauth_config["refresh_token"],
-        policy=RetryPolicy(),
-        timeout=10,
-    )
+    tokens = token_manager(sandbox, oauth_config)
     taken: list[str] = []
     threads = [
         threading.Thread(target=lambda: taken.append(tokens.access_token())) for _ in range(8)

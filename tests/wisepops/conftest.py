@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from singer_sdk import Tap
 
 from sandbox.control import DEMO_KEYS, SandboxClient
 from tap_wisepops.tap import TapWisepops
@@ -19,13 +20,10 @@ CONTACTS_ROUTE = "GET /api2/contacts"
 
 
 @dataclass
-class TapRun:
-    """The Singer messages one run wrote, and the calls it spent."""
+class SingerOutput:
+    """The Singer messages one in-process run of a tap wrote."""
 
     messages: list[dict[str, Any]]
-    calls: int
-    error: BaseException | None = None
-    streams: list[str] = field(default_factory=list)
 
     def records(self, stream: str = "contacts") -> list[dict[str, Any]]:
         """RECORD payloads of one stream, in order."""
@@ -33,15 +31,24 @@ class TapRun:
             m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
         ]
 
-    def keys(self) -> list[str]:
-        """Primary keys of the contacts emitted, in order."""
-        return [r["contact_key"] for r in self.records()]
-
     @property
     def state(self) -> dict[str, Any]:
         """The last STATE value written."""
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
         return states[-1] if states else {}
+
+
+@dataclass
+class TapRun(SingerOutput):
+    """The Singer messages one run wrote, and the calls it spent."""
+
+    calls: int
+    error: BaseException | None = None
+    streams: list[str] = field(default_factory=list)
+
+    def keys(self) -> list[str]:
+        """Primary keys of the contacts emitted, in order."""
+        return [r["contact_key"] for r in self.records()]
 
 
 @contextmanager
@@ -56,14 +63,10 @@ def captured_stdout() -> Iterator[io.TextIOWrapper]:
         sys.stdout = previous
 
 
-def run_tap(
-    config: dict[str, Any],
-    state: dict[str, Any] | None = None,
-    streams: tuple[str, ...] = ("contacts",),
-    expect_error: bool = False,
-) -> TapRun:
-    """One sync of the selected streams, as `tap-wisepops --config --state` would do."""
-    tap = TapWisepops(config=config, state=state or {}, setup_mapper=True)
+def sync_selected(
+    tap: Tap, streams: tuple[str, ...], expect_error: bool
+) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """Sync only `streams` in-process: the Singer messages written, and what stopped it."""
     for name, stream in tap.streams.items():
         stream.selected = name in streams
     error: BaseException | None = None
@@ -79,6 +82,18 @@ def run_tap(
     if expect_error and error is None:
         pytest.fail("the run was expected to fail")
     messages = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    return messages, error
+
+
+def run_tap(
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    streams: tuple[str, ...] = ("contacts",),
+    expect_error: bool = False,
+) -> TapRun:
+    """One sync of the selected streams, as `tap-wisepops --config --state` would do."""
+    tap = TapWisepops(config=config, state=state or {}, setup_mapper=True)
+    messages, error = sync_selected(tap, streams, expect_error)
     return TapRun(messages, tap.call_budget.spent, error, list(streams))
 
 
