@@ -15,6 +15,7 @@ PACKAGES = (
     "target_popin",
     "sandbox",
     "tap_popin",
+    "lead_relay",
 )
 
 
