@@ -12,7 +12,7 @@ import requests
 from lead_relay.running import RelayProcess
 from lead_relay.wisepops import sign
 from leadkit.spool import Spool, content_key, open_spool
-from tests.relay.conftest import SECRET, SOURCE, contact, deliver
+from tests.relay.harness import SECRET, SOURCE, contact, deliver
 
 pytestmark = pytest.mark.xdist_group("relay-intake")
 
