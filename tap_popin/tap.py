@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import typing as t
-from pathlib import Path
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from typing_extensions import override
 
 from leadkit.cli import run as run_cli
-from leadkit.errors import ConfigError
+from leadkit.popin_events import check_spool_settings
 from leadkit.tap import VendorTap
 from tap_popin.streams import CallEventsStream
-
-
-def check_spool_settings(config: t.Mapping[str, t.Any]) -> None:
-    """`webhook_spool` names an existing spool and `webhook_source` a relay source."""
-    location = config.get("webhook_spool")
-    if not isinstance(location, str) or not location.strip():
-        raise ConfigError("`webhook_spool` is required: the relay's spool (a SQLite file path)")
-    path = location.removeprefix("sqlite:///")
-    if "://" not in path and not Path(path).is_file():
-        raise ConfigError("`webhook_spool` names no file: start `lead-relay serve` with it first")
-    source = config.get("webhook_source")
-    if not isinstance(source, str) or not source.strip():
-        raise ConfigError("`webhook_source` is required: the relay source NAME (`--source`)")
 
 
 class TapPopin(VendorTap):
     """Reads the Popin events that `lead-relay` stored for one source."""
 
     name = "tap-popin"
-    # The spool's location holds no credential (a SQLite path); nothing else is secret.
+    # It reads a local spool and calls no API: no credential (as tap-wisepops' spool mode).
     secret_settings = ()
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
 from typing_extensions import override
 
+from leadkit.popin_events import USER_CAPTURED
 from leadkit.responses import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
 from leadkit.writer.ledger import Bracket, EarlierTry
 from leadkit.writer.sink import TEST_STREAM
 from target_popin.client import names_the_customer, success_body
+from target_popin.events import CaptureEvents, sent_now
 from target_popin.mapping import CONTRACT, Lead, to_lead
 from target_popin.slots import Slots
 
@@ -27,10 +30,20 @@ BOOKINGS = "popin.schedule"
 #: Slots Popin may refuse one person before they are rejected (`max_slot_refusals`).
 MAX_SLOT_REFUSALS = 3
 CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
+#: Seconds a capture whose answer was lost waits for its `popin_user_captured` event.
+DEFAULT_WEBHOOK_WAIT_SECONDS = 10
 SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
 
 
-class PopinSink(ApiBatchSink[Slots]):
+@dataclass
+class PopinServices:
+    """What every sink of a run shares: the slot book, and Popin's capture events if set."""
+
+    slots: Slots
+    events: CaptureEvents | None
+
+
+class PopinSink(ApiBatchSink[PopinServices]):
     """Captures records with Popin and, when asked, books each one a distinct free slot."""
 
     @property
@@ -41,7 +54,7 @@ class PopinSink(ApiBatchSink[Slots]):
     @property
     def slots(self) -> Slots:
         """The run's one slot book, shared by every worker."""
-        return self.services
+        return self.services.slots
 
     @override
     def ordering_key(self, record: dict[str, Any]) -> str | None:
@@ -70,28 +83,71 @@ class PopinSink(ApiBatchSink[Slots]):
     def _capture(self, lead: Lead) -> str | None:
         """The person's customer_id, capturing them only if the ledger has never seen them."""
         summary = self.run.summary
-        capture = self.run.ledger.bracket(
-            CAPTURES, lead.key, earlier=_unknowable(CAPTURE_UNKNOWN_EARLIER)
-        )
+        capture = self.run.ledger.bracket(CAPTURES, lead.key, earlier=self._earlier_capture(lead))
         known = capture.settled()
         if known is not None:
+            if capture.in_doubt:
+                # An earlier run's capture in doubt, settled now from Popin's event.
+                summary.count(self.stream_name, "settled_from_events")
+                self.run.written_this_run.add(lead.key)
+                return str(known["customer_id"])
             self.count_unchanged(lead.key)
             return str(known["customer_id"])
         if self.dry_run:
             summary.count(self.stream_name, "would_capture")
             return None
-        response = self._post(capture, "capture", lead.body)
+        sent_at = sent_now()
+        try:
+            response = self._post(capture, "capture", lead.body, sent_at=sent_at)
+        except Reject as lost:
+            # The answer was lost: Popin's event, if it comes, says what happened.
+            return self._settle_lost_answer(capture, lead, sent_at, lost)
         body = success_body(response)
         if body is None:
             capture.forget()
             raise Reject(f"capture refused (HTTP {response.status_code})", safe_reason(response))
         if not body.get("customer_id"):
-            raise Reject("capture outcome unknown", "success without a customer_id")
+            return self._settle_lost_answer(
+                capture, lead, sent_at, Reject("capture outcome unknown", "no customer_id")
+            )
         customer_id = str(body["customer_id"])
         capture.done(customer_id=customer_id, url=body.get("url"))
         summary.count(self.stream_name, "created")
         self.run.written_this_run.add(lead.key)
         return customer_id
+
+    def _settle_lost_answer(
+        self, capture: Bracket, lead: Lead, sent_at: str, unknown: Reject
+    ) -> str:
+        """The customer_id from Popin's capture event for this person; else the reject."""
+        events = self.services.events
+        wait = self.config.get("webhook_wait_seconds")
+        found = None
+        if events is not None:
+            timeout = float(DEFAULT_WEBHOOK_WAIT_SECONDS if wait is None else wait)
+            found = events.wait_for(lead.key, sent_at, timeout)
+        if found is None:
+            raise unknown
+        capture.done(customer_id=found.customer_id, url=None, settled_by=USER_CAPTURED)
+        self.run.summary.count(self.stream_name, "settled_from_events")
+        self.run.written_this_run.add(lead.key)
+        return found.customer_id
+
+    def _earlier_capture(self, lead: Lead) -> EarlierTry:
+        """An earlier run's capture in doubt: settled by Popin's event for this person, if
+        the spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
+        refuse = _unknowable(CAPTURE_UNKNOWN_EARLIER)
+        events = self.services.events
+        if events is None:
+            return refuse
+
+        def settle(pending: dict[str, Any]) -> dict[str, Any] | None:
+            found = events.find(lead.key, pending.get("sent_at"))
+            if found is None:
+                return refuse(pending)
+            return {"customer_id": found.customer_id, "url": None, "settled_by": USER_CAPTURED}
+
+        return settle
 
     def _post(
         self, write: Bracket, path: str, body: dict[str, Any], **pending: Any

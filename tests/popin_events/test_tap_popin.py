@@ -45,7 +45,7 @@ def sync(spool: Path, state: dict[str, Any] | None = None) -> list[dict[str, Any
         tap.sync_all()
     finally:
         sys.stdout = previous
-    raw = buffer.buffer.getvalue().decode()  # type: ignore[attr-defined]
+    raw = buffer.buffer.getvalue().decode()
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
@@ -123,7 +123,7 @@ def test_a_bookmark_that_is_not_a_seq_is_dropped(tmp_path: Path) -> None:
     spool = tmp_path / "spool.sqlite"
     spooled(spool, event("popin_call_missed"))
     state = {"bookmarks": {"call_events": {"replication_key": "spool_seq"}}}
-    state["bookmarks"]["call_events"]["replication_key_value"] = "not-a-seq"  # type: ignore[assignment]
+    state["bookmarks"]["call_events"]["replication_key_value"] = "not-a-seq"
     assert len(records(sync(spool, state=state))) == 1
 
 

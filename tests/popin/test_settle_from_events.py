@@ -1,0 +1,117 @@
+"""Captures whose answer was lost are settled from Popin's `popin_user_captured` events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadkit.writer import Ledger
+from sandbox.control import SandboxClient
+from target_popin.sinks import CAPTURE_UNKNOWN_EARLIER, CAPTURES
+from tests.popin.conftest import RunTarget, person
+from tests.popin_events.relay import SOURCE, PopinRelay, popin_relay, send_events_to
+
+CAPTURE_ROUTE = "POST /api/v1/external/capture"
+LEAD = person(7)
+KEY = "+919876500007"
+
+
+@pytest.fixture
+def relay(sandbox: SandboxClient, tmp_path: Path) -> Iterator[PopinRelay]:
+    """A relay receiving the sandbox Popin's events (no duplicates: counts stay exact)."""
+    with popin_relay(tmp_path) as running:
+        send_events_to(sandbox, running, webhook_duplicate_rate=0)
+        yield running
+
+
+def lose_the_next_capture_answer(sandbox: SandboxClient) -> None:
+    """Popin captures, but its answer comes back cut in half (the client cannot read it)."""
+    sandbox.faults("popin", queue=["truncate"], paths=CAPTURE_ROUTE)
+
+
+def ledger_entry(tmp_path: Path) -> dict[str, object] | None:
+    """What the target's ledger holds about the lead's capture."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    try:
+        return ledger.get(CAPTURES, KEY)
+    finally:
+        ledger.close()
+
+
+def test_a_lost_answer_is_settled_by_the_event_and_the_call_booked(
+    sandbox: SandboxClient, relay: PopinRelay, run_target: RunTarget, tmp_path: Path
+) -> None:
+    lose_the_next_capture_answer(sandbox)
+    # webhook_wait_seconds at its default.
+    run = run_target(
+        [LEAD],
+        schedule="next_available",
+        webhook_spool=str(relay.spool),
+        webhook_source=SOURCE,
+    )
+    assert run.rejects == []
+    assert run.count("settled_from_events") == 1
+    (customer,) = sandbox.records("popin", "customers")
+    # The event's plain user id became the customer_id /schedule needs.
+    assert [b["customer_id"] for b in sandbox.records("popin", "bookings")] == [
+        customer["customer_id"]
+    ]
+    assert ledger_entry(tmp_path) == {
+        "state": "done",
+        "customer_id": customer["customer_id"],
+        "url": None,
+        "settled_by": "popin_user_captured",
+    }
+
+
+@pytest.mark.parametrize("user_id_form", ["number", "customer_id"])
+def test_an_earlier_runs_capture_in_doubt_is_settled_on_the_next_run_once(
+    sandbox: SandboxClient,
+    relay: PopinRelay,
+    run_target: RunTarget,
+    tmp_path: Path,
+    user_id_form: str,
+) -> None:
+    sandbox.settings("popin", webhook_user_id=user_id_form)
+    lose_the_next_capture_answer(sandbox)
+    first = run_target([LEAD])  # no spool: the capture stays in doubt
+    assert [r["reason"] for r in first.rejects] == ["capture outcome unknown"]
+    relay.wait_for_events(1)
+    settings = {"webhook_spool": str(relay.spool), "webhook_source": SOURCE}
+    second = run_target([LEAD], **settings)
+    third = run_target([LEAD], **settings)
+    assert second.count("settled_from_events") == 1
+    assert third.count("unchanged") == 1
+    assert len(first.rejects) == len(third.rejects) == 1  # the file holds run 1's only
+    (customer,) = sandbox.records("popin", "customers")
+    entry = ledger_entry(tmp_path)
+    assert entry is not None
+    assert entry["customer_id"] == customer["customer_id"]
+
+
+def test_without_an_event_a_capture_in_doubt_is_still_rejected(
+    sandbox: SandboxClient, relay: PopinRelay, run_target: RunTarget
+) -> None:
+    sandbox.settings("popin", webhook_url=None)  # Popin sends nothing
+    lose_the_next_capture_answer(sandbox)
+    settings = {"webhook_spool": str(relay.spool), "webhook_source": SOURCE}
+    # A short wait: the event never comes, so the default 10 s would only slow the test.
+    run_target([LEAD], webhook_wait_seconds=0.5, **settings)
+    second = run_target([LEAD], **settings)
+    # One reject file for both runs: run 1's line, then run 2's.
+    assert [r["reason"] for r in second.rejects] == [
+        "capture outcome unknown",
+        CAPTURE_UNKNOWN_EARLIER,
+    ]
+    assert len(sandbox.records("popin", "customers")) == 1
+
+
+def test_a_spool_setting_without_its_source_fails_naming_it(
+    run_target: RunTarget, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.sqlite"
+    spool.touch()
+    with pytest.raises(Exception, match="webhook_source"):
+        run_target([LEAD], webhook_spool=str(spool))
