@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,14 @@ def receiver() -> Iterator[HookReceiver]:
     hook.close()
 
 
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[PopinRelay]:
-    """A relay for one Popin source, its X-API-KEY set, over a spool of its own."""
-    with popin_relay(tmp_path) as running:
+@pytest.fixture(scope="module")
+def module_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PopinRelay]:
+    """One relay per module (starting one takes a second), X-API-KEY set, spool of its own."""
+    with popin_relay(tmp_path_factory.mktemp("relay")) as running:
         yield running
+
+
+@pytest.fixture
+def relay(module_relay: PopinRelay) -> PopinRelay:
+    """The module's relay, showing only the events stored during the test."""
+    return module_relay.from_now()

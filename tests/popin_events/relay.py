@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ class PopinRelay:
     process: RelayProcess
     spool: Path
     log: Path
+    #: Events stored up to this seq are not shown by `events` (see `from_now`).
+    after: int = 0
 
     @property
     def hook_url(self) -> str:
@@ -31,9 +33,14 @@ class PopinRelay:
         return self.process.hook_url("popin", SOURCE)
 
     def events(self) -> list[dict[str, Any]]:
-        """The events stored so far, in seq order."""
+        """The events stored so far (after `after`), in seq order."""
         with open_spool(str(self.spool)) as spool:
-            return [entry.payload for entry in spool.read(SOURCE, 0, 100_000)]
+            return [entry.payload for entry in spool.read(SOURCE, self.after, 100_000)]
+
+    def from_now(self) -> PopinRelay:
+        """The same relay, showing only the events stored from now on."""
+        with open_spool(str(self.spool)) as spool:
+            return replace(self, after=spool.last_seq(SOURCE))
 
     def wait_for_events(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         """The stored events once there are `count`, or fail after `timeout` seconds."""

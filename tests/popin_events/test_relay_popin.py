@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from sandbox.control import DEMO_KEYS, SandboxClient
 from tests.popin_events.relay import HOOK_KEY, PopinRelay, popin_relay, send_events_to
 
-EVENT = {
-    "event": "popin_call_missed",
-    "user_id": 315,
-    "phone": "+919544510895",
-    "agent": {"id": 210, "name": "Ananya Rao"},
-    "call": {"duration": 0, "started_at": "2026-11-30T09:30:00+00:00"},
-    "timestamp": "2026-11-30T15:00:12+05:30",
-}
+
+@pytest.fixture
+def event(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A Popin event no other test of the module sends (they share one relay and spool)."""
+    return {
+        "event": "popin_call_missed",
+        "user_id": 300 + zlib.crc32(request.node.name.encode()) % 10_000,
+        "phone": "+919544510895",
+        "agent": {"id": 210, "name": "Ananya Rao"},
+        "call": {"duration": 0, "started_at": "2026-11-30T09:30:00+00:00"},
+        "timestamp": "2026-11-30T15:00:12+05:30",
+    }
 
 
 def post(relay: PopinRelay, body: object, key: str | None = HOOK_KEY) -> requests.Response:
@@ -30,40 +37,44 @@ def post(relay: PopinRelay, body: object, key: str | None = HOOK_KEY) -> request
     return requests.post(relay.hook_url, data=raw, headers=headers, timeout=10)
 
 
-def test_a_wrong_api_key_is_refused_and_nothing_stored(relay: PopinRelay) -> None:
-    assert post(relay, EVENT, key="not-the-key").status_code == 401
-    assert post(relay, EVENT, key=None).status_code == 401
+def test_a_wrong_api_key_is_refused_and_nothing_stored(
+    relay: PopinRelay, event: dict[str, Any]
+) -> None:
+    assert post(relay, event, key="not-the-key").status_code == 401
+    assert post(relay, event, key=None).status_code == 401
     assert relay.events() == []
 
 
-def test_an_event_with_the_key_is_stored(relay: PopinRelay) -> None:
-    assert post(relay, EVENT).status_code == 200
-    assert relay.events() == [EVENT]
+def test_an_event_with_the_key_is_stored(relay: PopinRelay, event: dict[str, Any]) -> None:
+    assert post(relay, event).status_code == 200
+    assert relay.events() == [event]
 
 
-def test_a_duplicate_event_is_stored_once(relay: PopinRelay) -> None:
-    assert post(relay, EVENT).status_code == 200
-    assert post(relay, EVENT).json() == {"stored": 0, "duplicates": 1}
-    assert relay.events() == [EVENT]
+def test_a_duplicate_event_is_stored_once(relay: PopinRelay, event: dict[str, Any]) -> None:
+    assert post(relay, event).status_code == 200
+    assert post(relay, event).json() == {"stored": 0, "duplicates": 1}
+    assert relay.events() == [event]
 
 
-def test_a_list_of_events_is_stored_as_one_entry_each(relay: PopinRelay) -> None:
-    second = {**EVENT, "event": "popin_remark_added", "remark": "Call back after 6 pm"}
-    assert post(relay, [EVENT, second]).status_code == 200
-    assert relay.events() == [EVENT, second]
+def test_a_list_of_events_is_stored_as_one_entry_each(
+    relay: PopinRelay, event: dict[str, Any]
+) -> None:
+    second = {**event, "event": "popin_remark_added", "remark": "Call back after 6 pm"}
+    assert post(relay, [event, second]).status_code == 200
+    assert relay.events() == [event, second]
 
 
-def test_a_malformed_event_is_refused_with_400(relay: PopinRelay) -> None:
+def test_a_malformed_event_is_refused_with_400(relay: PopinRelay, event: dict[str, Any]) -> None:
     assert post(relay, b"{not json").status_code == 400
     assert post(relay, {"user_id": 315}).status_code == 400  # no event name
-    assert post(relay, [EVENT, "text"]).status_code == 400
+    assert post(relay, [event, "text"]).status_code == 400
     assert relay.events() == []
 
 
-def test_without_a_secret_events_need_no_key(tmp_path: Path) -> None:
+def test_without_a_secret_events_need_no_key(tmp_path: Path, event: dict[str, Any]) -> None:
     with popin_relay(tmp_path, secret=None) as open_relay:
-        assert post(open_relay, EVENT, key=None).status_code == 200
-        assert open_relay.events() == [EVENT]
+        assert post(open_relay, event, key=None).status_code == 200
+        assert open_relay.events() == [event]
 
 
 def test_the_sandbox_events_reach_the_spool_once_despite_duplicate_deliveries(
@@ -85,12 +96,12 @@ def test_the_sandbox_events_reach_the_spool_once_despite_duplicate_deliveries(
     assert answer["status"] == 1
 
 
-def test_no_phone_or_key_reaches_the_relay_log(sandbox: SandboxClient, relay: PopinRelay) -> None:
-    assert post(relay, EVENT, key="wrong-key-value").status_code == 401
-    assert post(relay, EVENT).status_code == 200
-    assert post(relay, b"[").status_code == 400
-    relay.process.process.terminate()
-    relay.process.process.wait(timeout=10)
+def test_no_phone_or_key_reaches_the_relay_log(tmp_path: Path, event: dict[str, Any]) -> None:
+    # A relay of its own: its log is complete once it has stopped.
+    with popin_relay(tmp_path) as relay:
+        assert post(relay, event, key="wrong-key-value").status_code == 401
+        assert post(relay, event).status_code == 200
+        assert post(relay, b"[").status_code == 400
     log = relay.log.read_text()
     assert "delivery stored" in log
     for secret in (HOOK_KEY, "wrong-key-value", "+919544510895", "9544510895", "Ananya"):
