@@ -84,7 +84,7 @@ class SpoolContactsStream(Stream):
                 for entry in entries:
                     if stop.requested:
                         break
-                    if entry.kind == KIND:
+                    if entry.kind == KIND and self._wanted(entry.payload):
                         # The SDK writes the record before this generator resumes.
                         yield self._record_of(entry)
                     after = bookmarks[self.source] = entry.seq
@@ -103,6 +103,15 @@ class SpoolContactsStream(Stream):
             stop.uninstall()
             self.spool.close()
             self.__dict__.pop("spool", None)
+
+    @cached_property
+    def _popups(self) -> frozenset[int] | None:
+        ids = self.config.get("wisepop_ids")
+        return frozenset(int(i) for i in ids) if ids else None
+
+    def _wanted(self, payload: dict[str, t.Any]) -> bool:
+        """Whether the contact comes from a popup `wisepop_ids` selects (all without it)."""
+        return self._popups is None or payload.get("wisepop_id") in self._popups
 
     def _record_of(self, entry: SpoolEntry) -> dict[str, t.Any]:
         payload = entry.payload

@@ -101,6 +101,15 @@ def test_each_source_has_its_own_bookmark(tmp_path: Path) -> None:
     assert run.state["bookmarks"]["contacts"][SPOOL_SEQS] == {SOURCE: 2}
 
 
+def test_wisepop_ids_select_popups_as_in_api_mode(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    seqs = spooled(path, [contact(1, wisepop_id=12345), contact(2, wisepop_id=23456)])
+    run = run_tap(spool_config(path, wisepop_ids=[23456]))
+    assert [r["wisepop_id"] for r in run.records()] == [23456]
+    # The bookmark passes the contact of the other popup too: it is never wanted.
+    assert run.state["bookmarks"]["contacts"][SPOOL_SEQS] == {SOURCE: seqs[-1]}
+
+
 def test_a_bookmark_past_the_spool_end_rereads_the_spool(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
