@@ -180,6 +180,17 @@ class TargetPopin(ApiTarget[PopinServices]):
             events = CaptureEvents(str(config["webhook_spool"]), str(config["webhook_source"]))
         return PopinServices(Slots(run.client, lambda: booked_times(run.ledger)), events)
 
+    @override
+    def process_endofpipe(self) -> None:
+        """Drain and report as every writer does, then release the spool of Popin's events."""
+        try:
+            super().process_endofpipe()
+        finally:
+            # `services` is built on first use: a run that read no record opened no spool.
+            services = self.__dict__.get("services")
+            if isinstance(services, PopinServices) and services.events is not None:
+                services.events.close()
+
 
 def main() -> None:
     """The `target-popin` console script."""
