@@ -17,8 +17,10 @@ from typing import Any
 from leadkit.errors import ConfigError
 from leadkit.phones import to_e164
 
-#: The event that says Popin captured someone (what settles a capture in doubt).
+#: The events that say Popin captured someone, or booked their call (what settles a
+#: capture or a booking in doubt).
 USER_CAPTURED = "popin_user_captured"
+SCHEDULED_CREATED = "popin_scheduled_created"
 
 
 def user_number(value: object) -> int | None:

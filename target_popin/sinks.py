@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import requests
 from typing_extensions import override
 
-from leadkit.popin_events import USER_CAPTURED
+from leadkit.popin_events import SCHEDULED_CREATED, USER_CAPTURED
 from leadkit.responses import safe_reason
 from leadkit.writer import AmbiguousWrite, ApiBatchSink, ApiClient, Ledger, Reject
 from leadkit.writer.ledger import Bracket, EarlierTry
 from leadkit.writer.sink import TEST_STREAM
 from target_popin.client import names_the_customer, success_body
-from target_popin.events import CaptureEvents, sent_now
+from target_popin.events import PopinEvents, Seen, sent_now
 from target_popin.mapping import CONTRACT, Lead, to_lead
 from target_popin.slots import Slots
 
@@ -30,7 +30,7 @@ BOOKINGS = "popin.schedule"
 #: Slots Popin may refuse one person before they are rejected (`max_slot_refusals`).
 MAX_SLOT_REFUSALS = 3
 CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
-#: Seconds a capture whose answer was lost waits for its `popin_user_captured` event.
+#: Seconds a capture or booking whose answer was lost waits for its event.
 DEFAULT_WEBHOOK_WAIT_SECONDS = 10
 SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
 
@@ -40,7 +40,7 @@ class PopinServices:
     """What every sink of a run shares: the slot book, and Popin's capture events if set."""
 
     slots: Slots
-    events: CaptureEvents | None
+    events: PopinEvents | None
 
 
 class PopinSink(ApiBatchSink[PopinServices]):
@@ -120,18 +120,25 @@ class PopinSink(ApiBatchSink[PopinServices]):
         self, capture: Bracket, lead: Lead, sent_at: str, unknown: Reject
     ) -> str:
         """The customer_id from Popin's capture event for this person; else the reject."""
-        events = self.services.events
-        wait = self.config.get("webhook_wait_seconds")
-        found = None
-        if events is not None:
-            timeout = float(DEFAULT_WEBHOOK_WAIT_SECONDS if wait is None else wait)
-            found = events.wait_for(lead.key, sent_at, timeout)
+        found = self._wait_for_event(USER_CAPTURED, lead, sent_at)
         if found is None:
             raise unknown
         capture.done(customer_id=found.customer_id, url=None, settled_by=USER_CAPTURED)
         self.run.summary.count(self.stream_name, "settled_from_events")
         self.run.written_this_run.add(lead.key)
         return found.customer_id
+
+    def _wait_for_event(
+        self, event: str, lead: Lead, sent_at: str, slot: str | None = None
+    ) -> Seen | None:
+        """Popin's `event` about this person since `sent_at`, waiting `webhook_wait_seconds`
+        for it; None without events or when it does not come."""
+        events = self.services.events
+        if events is None:
+            return None
+        wait = self.config.get("webhook_wait_seconds")
+        timeout = float(DEFAULT_WEBHOOK_WAIT_SECONDS if wait is None else wait)
+        return events.wait_for(event, lead.key, sent_at, timeout, slot)
 
     def _earlier_capture(self, lead: Lead) -> EarlierTry:
         """An earlier run's capture in doubt: settled by Popin's event for this person, if
@@ -142,10 +149,29 @@ class PopinSink(ApiBatchSink[PopinServices]):
             return refuse
 
         def settle(pending: dict[str, Any]) -> dict[str, Any] | None:
-            found = events.find(lead.key, pending.get("sent_at"))
+            found = events.find(USER_CAPTURED, lead.key, pending.get("sent_at"))
             if found is None:
                 return refuse(pending)
             return {"customer_id": found.customer_id, "url": None, "settled_by": USER_CAPTURED}
+
+        return settle
+
+    def _earlier_booking(self, lead: Lead) -> EarlierTry:
+        """An earlier run's booking in doubt: settled by Popin's event naming its slot, if the
+        spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
+        refuse = _unknowable(SCHEDULE_UNKNOWN_EARLIER)
+        events = self.services.events
+        if events is None:
+            return refuse
+
+        def settle(pending: dict[str, Any]) -> dict[str, Any] | None:
+            slot = pending.get("time")
+            found = None
+            if isinstance(slot, str):
+                found = events.find(SCHEDULED_CREATED, lead.key, pending.get("sent_at"), slot)
+            if found is None:
+                return refuse(pending)
+            return {"time": slot, "settled_by": SCHEDULED_CREATED}
 
         return settle
 
@@ -180,11 +206,11 @@ class PopinSink(ApiBatchSink[PopinServices]):
     def _schedule(self, lead: Lead, customer_id: str | None) -> None:
         """Book the first free slot at or after `schedule_at`, moving on past refused ones."""
         summary = self.run.summary
-        booking = self.run.ledger.bracket(
-            BOOKINGS, lead.key, earlier=_unknowable(SCHEDULE_UNKNOWN_EARLIER)
-        )
+        booking = self.run.ledger.bracket(BOOKINGS, lead.key, earlier=self._earlier_booking(lead))
         if booking.settled() is not None:
-            summary.count(self.stream_name, "already_scheduled")
+            # An earlier run's booking in doubt may just have been settled from its event.
+            outcome = "schedule_settled_from_events" if booking.in_doubt else "already_scheduled"
+            summary.count(self.stream_name, outcome)
             return
         refusals = 0
         while refusals < self.max_slot_refusals:
@@ -195,7 +221,17 @@ class PopinSink(ApiBatchSink[PopinServices]):
             if self.dry_run or customer_id is None:
                 summary.count(self.stream_name, "would_schedule")
                 return
-            response = self._send_schedule(booking, customer_id, moment, slot)
+            sent_at = sent_now()
+            try:
+                response = self._send_schedule(booking, customer_id, moment, slot, sent_at)
+            except Reject:
+                # The answer was lost: Popin's event, if it comes, says the slot is booked.
+                if self._wait_for_event(SCHEDULED_CREATED, lead, sent_at, slot) is None:
+                    raise
+                self.slots.booked(moment)
+                booking.done(time=slot, settled_by=SCHEDULED_CREATED)
+                summary.count(self.stream_name, "schedule_settled_from_events")
+                return
             if success_body(response) is not None:
                 self.slots.booked(moment)
                 booking.done(time=slot)
@@ -216,13 +252,12 @@ class PopinSink(ApiBatchSink[PopinServices]):
         )
 
     def _send_schedule(
-        self, booking: Bracket, customer_id: str, moment: datetime, slot: str
+        self, booking: Bracket, customer_id: str, moment: datetime, slot: str, sent_at: str
     ) -> requests.Response:
         """POST /schedule for a claimed slot (its `/schedule` string), kept in the ledger."""
+        body = {"customer_id": customer_id, "time": slot}
         try:
-            return self._post(
-                booking, "schedule", {"customer_id": customer_id, "time": slot}, time=slot
-            )
+            return self._post(booking, "schedule", body, time=slot, sent_at=sent_at)
         except Reject:
             # The answer was lost and the slot may now be this person's: it stays claimed,
             # so nobody else gets it.

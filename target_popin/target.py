@@ -15,7 +15,7 @@ from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun
 from leadkit.writer.settings import writer_properties
 from target_popin.client import AUTH_SETTINGS
-from target_popin.events import CaptureEvents
+from target_popin.events import PopinEvents
 from target_popin.mapping import is_calling_code
 from target_popin.sinks import (
     DEFAULT_WEBHOOK_WAIT_SECONDS,
@@ -107,8 +107,9 @@ class TargetPopin(ApiTarget[PopinServices]):
             "webhook_spool",
             th.StringType,
             description="The relay's spool (`lead-relay serve --spool`), where Popin's "
-            "`popin_user_captured` events settle captures whose answer was lost. Without it "
-            "such captures are rejected as `capture outcome unknown`.",
+            "`popin_user_captured` and `popin_scheduled_created` events settle captures and "
+            "bookings whose answer was lost. Without it those are rejected as `capture "
+            "outcome unknown` (or `schedule outcome unknown`).",
         ),
         th.Property(
             "webhook_source",
@@ -120,8 +121,8 @@ class TargetPopin(ApiTarget[PopinServices]):
             "webhook_wait_seconds",
             th.NumberType,
             default=DEFAULT_WEBHOOK_WAIT_SECONDS,
-            description="Seconds a capture whose answer was lost waits for its "
-            "`popin_user_captured` event before it is rejected (a later run looks again).",
+            description="Seconds a capture or booking whose answer was lost waits for its "
+            "event before it is rejected (a later run looks again).",
         ),
         *http_properties(),
         *writer_properties(),
@@ -177,7 +178,7 @@ class TargetPopin(ApiTarget[PopinServices]):
         config = self.config
         events = None
         if config.get("webhook_spool"):
-            events = CaptureEvents(str(config["webhook_spool"]), str(config["webhook_source"]))
+            events = PopinEvents(str(config["webhook_spool"]), str(config["webhook_source"]))
         return PopinServices(Slots(run.client, lambda: booked_times(run.ledger)), events)
 
     @override

@@ -115,3 +115,33 @@ def test_a_spool_setting_without_its_source_fails_naming_it(
     spool.touch()
     with pytest.raises(Exception, match="webhook_source"):
         run_target([LEAD], webhook_spool=str(spool))
+
+
+SCHEDULE_ROUTE = "POST /api/v1/external/schedule"
+
+
+def test_a_lost_booking_answer_is_settled_by_its_event_and_not_booked_again(
+    sandbox: SandboxClient, relay: PopinRelay, run_target: RunTarget
+) -> None:
+    sandbox.faults("popin", queue=["truncate"], paths=SCHEDULE_ROUTE)
+    settings = {"webhook_spool": str(relay.spool), "webhook_source": SOURCE}
+    first = run_target([LEAD], schedule="next_available", **settings)
+    second = run_target([LEAD], schedule="next_available", **settings)
+    assert first.rejects == []
+    assert first.count("schedule_settled_from_events") == 1
+    assert second.count("already_scheduled") == 1
+    assert len(sandbox.records("popin", "bookings")) == 1
+
+
+def test_an_earlier_runs_booking_in_doubt_is_settled_on_the_next_run(
+    sandbox: SandboxClient, relay: PopinRelay, run_target: RunTarget
+) -> None:
+    sandbox.faults("popin", queue=["truncate"], paths=SCHEDULE_ROUTE)
+    first = run_target([LEAD], schedule="next_available")  # no spool: the booking in doubt
+    assert [r["reason"] for r in first.rejects] == ["schedule outcome unknown"]
+    relay.wait_for_events(2)  # captured, then scheduled
+    settings = {"webhook_spool": str(relay.spool), "webhook_source": SOURCE}
+    second = run_target([LEAD], schedule="next_available", **settings)
+    assert second.count("schedule_settled_from_events") == 1
+    assert len(second.rejects) == 1  # run 1's line only
+    assert len(sandbox.records("popin", "bookings")) == 1
