@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from lead_relay.running import RelayProcess
+from lead_relay.running import RelayProcess, running_relay
 from lead_relay.wisepops import sign
 from leadkit.spool import Spool, content_key, open_spool
 from tests.relay.harness import SECRET, SOURCE, contact, deliver
@@ -134,15 +134,34 @@ def test_metrics_count_deliveries_by_outcome(relay: RelayProcess) -> None:
     assert "# TYPE lead_relay_items_stored_total counter" in text
 
 
-def test_the_log_holds_no_contact_data_nor_signature(relay: RelayProcess, relay_log: Path) -> None:
+def leaks(relay: RelayProcess, log_path: Path) -> list[str]:
+    """Send good, forged and malformed deliveries; what of them the relay's log repeats."""
     sent = [contact(14), contact(15)]
     raw = json.dumps(sent).encode()
     deliver(relay, raw)
     deliver(relay, raw, secret="wrong-website-key")
     deliver(relay, b"[{bad json " + b"lead99@relay.example.com")
-    log = relay_log.read_text()
+    log = log_path.read_text()
     assert "delivery stored" in log
     forbidden = {SECRET, "wrong-website-key", "lead99@relay.example.com", "relay.example.com"}
     forbidden |= {value for c in sent for value in c["fields"].values()}
     forbidden |= {sign(raw, SECRET)}
-    assert [value for value in forbidden if value in log] == []
+    return [value for value in forbidden if value in log]
+
+
+def test_the_log_holds_no_contact_data_nor_signature(relay: RelayProcess, relay_log: Path) -> None:
+    assert leaks(relay, relay_log) == []
+
+
+def test_the_debug_log_holds_no_contact_data_nor_signature(tmp_path: Path) -> None:
+    log_path = tmp_path / "relay.log"
+    with (
+        log_path.open("wb") as log,
+        running_relay(
+            tmp_path / "spool.db",
+            {SOURCE: ("wisepops", SECRET)},
+            log=log,
+            extra=("--log-level", "debug"),
+        ) as relay,
+    ):
+        assert leaks(relay, log_path) == []
