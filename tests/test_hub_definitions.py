@@ -9,6 +9,9 @@ import yaml
 
 from scripts.meltano_settings import CONNECTORS, HUB, about, kind
 
+# Its module-scoped fixture is built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("test_hub_definitions")
+
 
 def hub(connector: str) -> dict[str, Any]:
     """The Hub definition kept in hub/<connector>.yml."""

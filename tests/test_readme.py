@@ -15,6 +15,9 @@ from sandbox.control import SandboxClient
 from tests.e2e.harness import MeltanoProject, small_sources
 from tests.test_docs import shell_lines
 
+# Its module-scoped fixture is built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("test_readme")
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 COMMANDS = shell_lines(README)

@@ -20,6 +20,9 @@ from scripts.meltano_settings import (
     targets,
 )
 
+# Its module-scoped fixture is built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("test_settings_defined_once")
+
 
 @pytest.fixture(scope="module")
 def abouts() -> dict[str, dict[str, Any]]:

@@ -12,14 +12,18 @@ from tests.e2e.harness import MELTANO, ROOT, History, MeltanoProject
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder is an end-to-end test; users of `history` share one worker."""
+    """Every test in this folder is an end-to-end test, run on one worker per module."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
-        # Under `--dist loadgroup` the three recorded runs are then played once, not per worker.
-        if "history" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("history"))
+        path = Path(str(item.fspath))
+        if here not in path.parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        # Each module plays its `meltano run`s once in a module fixture (the recorded
+        # `history` once for two modules): under `--dist loadgroup` a module split across
+        # workers would play them once per worker.
+        uses_history = "history" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("history" if uses_history else path.stem))
 
 
 @pytest.fixture(scope="session")

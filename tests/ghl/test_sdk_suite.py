@@ -31,6 +31,9 @@ from singer_sdk.testing.target_tests import (
 from sandbox.control import SandboxClient
 from target_ghl.target import TargetGHL
 
+# The SDK suite shares class-scoped fixtures: one worker runs it under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("ghl_test_sdk_suite")
+
 # The SDK's default suite runs in full, plus TargetRecordMissingRequiredProperty (such a
 # record must go to the reject file, not stop the run). Left out, with why:
 # - TargetMultipleStateMessages (opt-in in the SDK): expects a STATE echoed after every few

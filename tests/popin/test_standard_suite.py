@@ -22,6 +22,9 @@ from singer_sdk.testing.suites import SingerTestSuite
 
 from target_popin.target import TargetPopin
 
+# The SDK suite shares class-scoped fixtures: one worker runs it under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("popin_test_standard_suite")
+
 CURATED = SingerTestSuite(
     kind="target",
     tests=[

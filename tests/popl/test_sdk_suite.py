@@ -11,6 +11,9 @@ from sandbox.control import DEMO_KEYS, free_port, running_sandbox
 from sandbox.popl import TEAM_ID
 from tap_popl.tap import TapPopl
 
+# Its module-scoped fixtures are built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("popl_test_sdk_suite")
+
 # The SDK builds its test class at import time, so the address is fixed here and the
 # sandbox started on it below.
 PORT = free_port()

@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.control import DEMO_KEYS, SandboxClient
 from sandbox.popl import TEAM_ID
-from tests.writer.harness import BIN
+from tests.writer.harness import BIN, wait_until_handling
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -29,6 +29,7 @@ def test_a_signalled_tap_exits_with_128_plus_the_signal_and_says_so(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    wait_until_handling(process)
     time.sleep(3)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=30)

@@ -12,6 +12,9 @@ import requests
 
 from sandbox.control import API_PATHS, DEMO_KEYS, SandboxClient, free_port
 
+# Its module-scoped fixture is built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("test_server")
+
 
 def test_health_lists_the_four_apis(sandbox: SandboxClient) -> None:
     assert sandbox.health()["apis"] == ["ghl", "popin", "popl", "wisepops"]

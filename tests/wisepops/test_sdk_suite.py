@@ -10,6 +10,9 @@ from singer_sdk.testing import get_tap_test_class
 from sandbox.control import API_PATHS, DEMO_KEYS, free_port, running_sandbox
 from tap_wisepops.tap import TapWisepops
 
+# Its module-scoped fixtures are built once, on one worker, under `--dist loadgroup`.
+pytestmark = pytest.mark.xdist_group("wisepops_test_sdk_suite")
+
 # The suite builds its tap while collecting, so the sandbox address is fixed up front.
 PORT = free_port()
 CONFIG = {

@@ -105,6 +105,31 @@ class Finished:
         return self.stdout + self.stderr
 
 
+def wait_until_handling(process: subprocess.Popen[Any], timeout: float = 60) -> None:
+    """Block until `process` has its stop handlers (Linux /proc), so a signal tests them.
+
+    A signal sent while the interpreter is still importing would kill the process outright,
+    which tests nothing of ours; on a loaded machine that can take seconds. SIGTERM tells:
+    Python catches SIGINT from the start, SIGTERM only once the connector installs both.
+    """
+    deadline = time.monotonic() + timeout
+    status = Path(f"/proc/{process.pid}/status")
+    while time.monotonic() < deadline and process.poll() is None:
+        caught = next(
+            (
+                line.split()[1]
+                for line in status.read_text().splitlines()
+                if line.startswith("SigCgt")
+            ),
+            "0",
+        )
+        if int(caught, 16) >> (signal.SIGTERM - 1) & 1:
+            # The SDK installs its handlers just before ours replace them.
+            time.sleep(0.3)
+            return
+        time.sleep(0.02)
+
+
 def run_target(
     script: str,
     config: dict[str, Any],
@@ -116,7 +141,8 @@ def run_target(
     env: dict[str, str] | None = None,
     timeout: float = 240,
 ) -> Finished:
-    """Run `script` on `payload`, optionally signalling it `signal_after` seconds in."""
+    """Run `script` on `payload`, optionally signalling it `signal_after` seconds after it
+    started handling signals."""
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
     input_path = folder / "input.singer"
@@ -132,6 +158,7 @@ def run_target(
             env={**os.environ, **(env or {})},
         )
         if signal_after is not None:
+            wait_until_handling(process)
             try:
                 process.wait(timeout=signal_after)
             except subprocess.TimeoutExpired:

@@ -18,7 +18,14 @@ import pytest
 
 from sandbox.control import DEMO_KEYS, SandboxClient
 from sandbox.popl import TEAM_ID
-from tests.writer.harness import BIN, ghl_config, popin_config, run_target, singer_lines
+from tests.writer.harness import (
+    BIN,
+    ghl_config,
+    popin_config,
+    run_target,
+    singer_lines,
+    wait_until_handling,
+)
 
 WRONG_KEY = "wrong-key-7f3a9c41d2"
 PEOPLE = [
@@ -107,6 +114,7 @@ def _run_tap(
             env={**os.environ, **env},
         )
         if signal_after is not None:
+            wait_until_handling(process)
             time.sleep(signal_after)
             process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=120)

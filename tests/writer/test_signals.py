@@ -21,6 +21,7 @@ from tests.writer.harness import (
     popin_lead,
     run_target,
     singer_lines,
+    wait_until_handling,
 )
 
 
@@ -119,6 +120,7 @@ def test_a_target_waiting_for_input_stops_at_once(
     process.stdin.write(singer_lines(leads))
     process.stdin.flush()
     # The tap is now silent (a slow API, say) but has not closed the pipe.
+    wait_until_handling(process)
     time.sleep(3)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
