@@ -24,9 +24,9 @@ from typing import Any
 
 import requests
 
-from lead_relay.running import running_relay
 from leadkit.spool import content_key, open_spool
 from sandbox.control import DEMO_KEYS, SandboxClient, running_sandbox
+from tests.relay.running import running_relay
 
 SOURCE = "popin"
 HOOK_KEY = "benchmark-hook-key"

@@ -25,9 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lead_relay.running import running_relay
 from sandbox.control import DEMO_KEYS, SandboxClient, running_sandbox
 from tap_wisepops.hooks import HooksClient
+from tests.relay.running import running_relay
 
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO = ROOT / ".venv" / "meltano" / "bin" / "meltano"

@@ -1,5 +1,5 @@
-"""The project's modules import each other without a cycle (imports for type checking
-only are left out: they never run)."""
+"""The project's modules import each other without a cycle, and no connector imports the
+sandbox (imports for type checking only are left out: they never run)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ PACKAGES = (
     "tap_popin",
     "lead_relay",
 )
+#: What a production install holds: the sandbox is an optional extra, for tests and demos.
+PRODUCTION = tuple(package for package in PACKAGES if package != "sandbox")
 
 
 def _modules() -> dict[str, Path]:
@@ -82,3 +84,13 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_no_import_cycle() -> None:
     assert _cycle(_graph()) is None
+
+
+def test_no_production_package_imports_the_sandbox() -> None:
+    graph = _graph()
+    importers = {
+        name: sorted(target for target in targets if target.split(".")[0] == "sandbox")
+        for name, targets in graph.items()
+        if name.split(".")[0] in PRODUCTION
+    }
+    assert {name: found for name, found in importers.items() if found} == {}

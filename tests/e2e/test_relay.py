@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lead_relay.running import running_relay
 from sandbox.control import DEMO_KEYS, SandboxClient
 from tap_wisepops.hooks import HooksClient
 from tap_wisepops.spooled import SPOOL_SEQS
 from tests.e2e.harness import MeltanoProject
+from tests.relay.running import running_relay
 
 KEY = DEMO_KEYS["wisepops"]
 #: "Demo request": every contact gives an email, names and a phone.

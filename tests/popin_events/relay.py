@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lead_relay.running import RelayProcess, running_relay
 from leadkit.spool import open_spool
 from sandbox.control import SandboxClient
+from tests.relay.running import RelayProcess, running_relay
 
 SOURCE = "calls"
 HOOK_KEY = "popin-hook-key-31"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lead_relay.running import RelayProcess, running_relay
 from tests.relay.harness import SECRET, SOURCE
+from tests.relay.running import RelayProcess, running_relay
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from lead_relay.running import RelayProcess
 from lead_relay.wisepops import sign
+from tests.relay.running import RelayProcess
 
 SECRET = "relay-test-website-key"
 SOURCE = "shop-fr"

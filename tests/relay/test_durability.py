@@ -7,9 +7,9 @@ from pathlib import Path
 
 import requests
 
-from lead_relay.running import RelayProcess, running_relay, start_relay
 from leadkit.spool import content_key, open_spool
 from tests.relay.harness import SECRET, SOURCE, contact, deliver
+from tests.relay.running import RelayProcess, running_relay, start_relay
 
 SENDERS = 8
 DELIVERIES_PER_SENDER = 60

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from lead_relay.running import RelayProcess, running_relay
 from lead_relay.wisepops import sign
 from leadkit.spool import Spool, content_key, open_spool
 from tests.relay.harness import SECRET, SOURCE, contact, deliver
+from tests.relay.running import RelayProcess, running_relay
 
 pytestmark = pytest.mark.xdist_group("relay-intake")
 

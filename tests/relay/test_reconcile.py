@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from lead_relay.running import running_relay
 from sandbox.control import DEMO_KEYS, SandboxClient
 from tap_wisepops.hooks import HooksClient
+from tests.relay.running import running_relay
 from tests.wisepops.conftest import run_tap
 from tests.writer.harness import ghl_config, ghl_contacts_by_email, run_target
 

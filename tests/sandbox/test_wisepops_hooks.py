@@ -8,9 +8,9 @@ from typing import Any
 
 import requests
 
-from lead_relay.running import running_relay
 from leadkit.spool import canonical_json, open_spool
 from sandbox.control import DEMO_KEYS, SandboxClient, free_port
+from tests.relay.running import running_relay
 
 KEY = DEMO_KEYS["wisepops"]
 

@@ -1,4 +1,5 @@
-"""Run `lead-relay serve` in a child process (for the tests and the benchmark)."""
+"""Run `lead-relay serve` in a child process, for the tests and the benchmarks (the relay
+itself never needs this, and the sandbox it imports is an optional extra)."""
 
 from __future__ import annotations
 
