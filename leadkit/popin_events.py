@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from leadkit.errors import ConfigError
 from leadkit.phones import to_e164
 
 #: The events that say Popin captured someone, or booked their call (what settles a
@@ -54,16 +52,3 @@ def event_phone(payload: Mapping[str, Any]) -> str | None:
         # Popin stores numbers with their calling code; one sent without the plus still has it.
         phone = "+" + phone.strip()
     return to_e164(phone)
-
-
-def check_spool_settings(config: Mapping[str, Any]) -> None:
-    """`webhook_spool` names an existing spool and `webhook_source` a relay source."""
-    location = config.get("webhook_spool")
-    if not isinstance(location, str) or not location.strip():
-        raise ConfigError("`webhook_spool` is required: the relay's spool (a SQLite file path)")
-    path = location.removeprefix("sqlite:///")
-    if "://" not in path and not Path(path).is_file():
-        raise ConfigError("`webhook_spool` names no file: start `lead-relay serve` with it first")
-    source = config.get("webhook_source")
-    if not isinstance(source, str) or not source.strip():
-        raise ConfigError("`webhook_source` is required: the relay source NAME (`--source`)")

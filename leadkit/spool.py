@@ -20,6 +20,8 @@ from typing import Any
 
 from typing_extensions import override
 
+from leadkit.errors import ConfigError
+
 #: How often `wait` looks for entries another process appended.
 POLL_SECONDS = 0.05
 
@@ -199,3 +201,28 @@ def open_spool(location: str) -> Spool:
     if not location:
         raise SpoolError("the spool location is empty")
     return SqliteSpool(location)
+
+
+def check_spool_settings(config: Mapping[str, Any], *, required: bool = False) -> None:
+    """`webhook_spool` names an existing SQLite spool and `webhook_source` a relay source;
+    without a spool (allowed unless `required`) neither `webhook_source` nor `follow` is set."""
+    spool, source = config.get("webhook_spool"), config.get("webhook_source")
+    if not spool:
+        if required:
+            raise ConfigError("`webhook_spool` is required: the relay's spool (a file path)")
+        for name in ("webhook_source", "follow"):
+            if config.get(name):
+                raise ConfigError(f"`{name}` needs `webhook_spool` (the relay's spool)")
+        return
+    path = spool.removeprefix("sqlite:///") if isinstance(spool, str) else "://"
+    if "://" in path:
+        raise ConfigError("`webhook_spool` must be a file path or sqlite:///path")
+    if not Path(path).is_file():
+        raise ConfigError(
+            "`webhook_spool` names no file: start `lead-relay serve --spool` with it first"
+        )
+    if not isinstance(source, str) or not source.strip():
+        raise ConfigError(
+            "`webhook_source` is required with `webhook_spool`: the relay source NAME "
+            "(`lead-relay serve --source NAME=KIND:ENV_VAR`)"
+        )

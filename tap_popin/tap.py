@@ -9,7 +9,7 @@ from singer_sdk import typing as th
 from typing_extensions import override
 
 from leadkit.cli import run as run_cli
-from leadkit.popin_events import check_spool_settings
+from leadkit.spool import check_spool_settings
 from leadkit.tap import VendorTap
 from tap_popin.streams import CallEventsStream
 
@@ -46,7 +46,7 @@ class TapPopin(VendorTap):
     @override
     def check_settings(config: t.Mapping[str, t.Any]) -> None:
         """Refuse a spool or source that cannot be read; runs before the spool is opened."""
-        check_spool_settings(config)
+        check_spool_settings(config, required=True)
 
 
 def main() -> None:

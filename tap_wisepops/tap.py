@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 from functools import cached_property
-from pathlib import Path
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
@@ -13,6 +12,7 @@ from typing_extensions import override
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
+from leadkit.spool import check_spool_settings
 from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
@@ -131,31 +131,6 @@ class TapWisepops(VendorTap):
         ):
             raise ConfigError("`wisepop_ids` must be a list of popup ids (integers)")
         check_spool_settings(config)
-
-
-def check_spool_settings(config: t.Mapping[str, t.Any]) -> None:
-    """`webhook_spool` names an existing spool and `webhook_source` a source; `follow` needs
-    them both."""
-    spool, source = config.get("webhook_spool"), config.get("webhook_source")
-    if not spool:
-        for name in ("webhook_source", "follow"):
-            if config.get(name):
-                raise ConfigError(f"`{name}` needs `webhook_spool` (the relay's spool)")
-        return
-    if not isinstance(spool, str):
-        raise ConfigError("`webhook_spool` must be a file path or sqlite:///path")
-    path = spool.removeprefix("sqlite:///")
-    if "://" in path:
-        raise ConfigError("`webhook_spool` must be a file path or sqlite:///path")
-    if not Path(path).is_file():
-        raise ConfigError(
-            "`webhook_spool` names no file: start `lead-relay serve --spool` with it first"
-        )
-    if not isinstance(source, str) or not source.strip():
-        raise ConfigError(
-            "`webhook_source` is required with `webhook_spool`: the relay "
-            "source NAME (`--source NAME=wisepops:ENV_VAR`)"
-        )
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
-from leadkit.popin_events import check_spool_settings
 from leadkit.settings import http_properties, request_timeout, retry_policy
+from leadkit.spool import check_spool_settings
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun
 from leadkit.writer.settings import writer_properties
@@ -141,8 +141,7 @@ class TargetPopin(ApiTarget[PopinServices]):
         refusals = config.get("max_slot_refusals")
         if refusals is not None and int(refusals) < 1:
             raise ConfigError("`max_slot_refusals` must be at least 1")
-        if config.get("webhook_spool") or config.get("webhook_source"):
-            check_spool_settings(config)
+        check_spool_settings(config)
         wait = config.get("webhook_wait_seconds")
         if wait is not None and (
             isinstance(wait, bool)
