@@ -267,6 +267,9 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        # A sink the SDK retired (its stream's schema changed) is no longer drained on idle.
+        if self in self.run.sinks:
+            self.run.sinks.remove(self)
         super().clean_up()
 
     # Internals

@@ -160,7 +160,10 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
         """No input line came for a while: write the batches `max_batch_age_seconds` old.
 
         Without this a batch waits for the next record to find it full, so a quiet tap in
-        follow mode would leave its last leads unwritten and unacknowledged.
+        follow mode would leave its last leads unwritten and unacknowledged. It runs on the
+        main thread between two input lines, the one thread that stages and drains batches,
+        so it never races the batch loop; and `process_batch` emits only the STATE whose
+        records are all settled (a younger batch of another stream holds it back).
         """
         if "writer_run" not in self.__dict__:
             return
