@@ -92,7 +92,7 @@ class PopinApi(VendorApi):
         if kind == "events":
             return self.events.sent
         if kind == "deliveries":
-            return {**self.events.outcomes, "pending": self.events.pending()}
+            return self.events.deliveries.records()
         return super().inspect(kind)
 
     @override

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
-import random
-import threading
-import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
-
 from sandbox.vendor import SandboxError
+from sandbox.webhooks import WebhookSender, policy_from
 
 #: Events a control action may simulate (`POST /_sandbox/popin/actions/simulate_call`).
 CALL_EVENTS = frozenset(
@@ -77,43 +71,27 @@ def check_event_settings(changes: dict[str, Any]) -> None:
             raise SandboxError(f"{name} must be a number from {low:g} to {top:g}")
 
 
-@dataclass
-class Delivery:
-    """One POST to make: the body is fixed once, so every try sends the same bytes."""
-
-    url: str
-    body: bytes
-    api_key: str | None
-    generation: int
-    attempts: int
-    retry_seconds: float
-    timeout: float
+#: Which event settings make the delivery policy (sandbox/webhooks.py).
+POLICY_SETTINGS = {
+    "duplicate_rate": "webhook_duplicate_rate",
+    "max_attempts": "webhook_max_attempts",
+    "retry_seconds": "webhook_retry_seconds",
+    "timeout": "webhook_timeout_seconds",
+}
 
 
-@dataclass
 class EventSender:
-    """Builds events and delivers them from one background thread, in order, with retries."""
+    """Builds events; the sandbox's webhook engine delivers them, in order, with retries."""
 
-    seed: int
-    #: Events built since the last reset (what `GET /_sandbox/popin/records/events` shows).
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    #: Tries per outcome: delivered, failed (a non-2xx or no answer), dropped, duplicated.
-    outcomes: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._queue: queue.Queue[Delivery] = queue.Queue()
-        self._generation = 0
-        self._lock = threading.Lock()
-        self._rng = random.Random(self.seed)
-        self._thread: threading.Thread | None = None
+    def __init__(self, seed: int) -> None:
+        #: Events built since the last reset (what `GET /_sandbox/popin/records/events` shows).
+        self.sent: list[dict[str, Any]] = []
+        self.deliveries = WebhookSender("popin", seed)
 
     def reset(self, seed: int) -> None:
         """Forget built events and drop queued deliveries (they belong to the old data)."""
-        with self._lock:
-            self._generation += 1
-            self._rng = random.Random(seed)
-            self.sent = []
-            self.outcomes = {}
+        self.sent = []
+        self.deliveries.reset(seed)
 
     def emit(
         self,
@@ -139,74 +117,14 @@ class EventSender:
                 timespec="seconds"
             ),
         }
-        body = json.dumps(payload).encode()
-        with self._lock:
-            copies = 2 if self._rng.random() < float(settings["webhook_duplicate_rate"]) else 1
-            self.sent.append(payload)
-            if copies > 1:
-                self._count("duplicated")
-            for _ in range(copies):
-                self._queue.put(
-                    Delivery(
-                        url=str(url),
-                        body=body,
-                        api_key=settings.get("webhook_api_key"),
-                        generation=self._generation,
-                        attempts=int(settings["webhook_max_attempts"]),
-                        retry_seconds=float(settings["webhook_retry_seconds"]),
-                        timeout=float(settings["webhook_timeout_seconds"]),
-                    )
-                )
-            self._start()
-        return payload
-
-    def pending(self) -> int:
-        """Deliveries queued and not yet finished."""
-        return self._queue.unfinished_tasks
-
-    def _count(self, outcome: str) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-    def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(
-                target=self._deliver_forever, name="popin-webhooks", daemon=True
-            )
-            self._thread.start()
-
-    def _deliver_forever(self) -> None:
-        session = requests.Session()
-        while True:
-            delivery = self._queue.get()
-            try:
-                self._deliver(session, delivery)
-            finally:
-                self._queue.task_done()
-
-    def _deliver(self, session: requests.Session, delivery: Delivery) -> None:
         headers = {"Content-Type": "application/json", "User-Agent": "Popin-Webhooks/1.0"}
-        if delivery.api_key:
-            headers["X-API-KEY"] = delivery.api_key
-        wait = delivery.retry_seconds
-        for attempt in range(1, delivery.attempts + 1):
-            if delivery.generation != self._generation:
-                return  # the sandbox was reset since
-            try:
-                response = session.post(
-                    delivery.url, data=delivery.body, headers=headers, timeout=delivery.timeout
-                )
-                ok = 200 <= response.status_code < 300
-            except requests.RequestException:
-                ok = False
-            with self._lock:
-                self._count("delivered" if ok else "failed")
-            if ok:
-                return
-            if attempt < delivery.attempts:
-                time.sleep(wait)
-                wait *= 2
-        with self._lock:
-            self._count("dropped")
+        if settings.get("webhook_api_key"):
+            headers["X-API-KEY"] = str(settings["webhook_api_key"])
+        self.sent.append(payload)
+        self.deliveries.send(
+            str(url), json.dumps(payload).encode(), headers, policy_from(settings, POLICY_SETTINGS)
+        )
+        return payload
 
 
 def _agent(agent_id: object) -> dict[str, Any] | None:

@@ -170,7 +170,7 @@ class WisepopsApi(CallBudget, ContactPaging, HookDeliveries, VendorApi):
         if kind == "usage":
             return self._usage()
         if kind == "deliveries":
-            return self._deliveries()
+            return self._deliveries_made()
         if kind in {"next_hook_id", "refused", "contacts_requests", "hook_keys"}:
             raise SandboxError(f"wisepops holds no {kind!r}")
         return super().inspect(kind)
