@@ -9,7 +9,7 @@ from typing_extensions import override
 
 from leadkit.popin_events import customer_id_of, event_phone, user_number
 from leadkit.timestamps import format_instant, parse_instant
-from tap_popin.client import SCHEMAS, SpoolStream
+from tap_popin.client import SCHEMAS, PopinSpoolStream
 
 if t.TYPE_CHECKING:
     from leadkit.spool import SpoolEntry
@@ -39,12 +39,11 @@ def _instant(value: object) -> str | None:
     return None if moment is None else format_instant(moment)
 
 
-class CallEventsStream(SpoolStream):
+class CallEventsStream(PopinSpoolStream):
     """`popin_user_captured`, `popin_scheduled_created`, `popin_call_*`, `popin_remark_added`
     and any other event Popin sends, keyed by the content key the relay de-duplicated on."""
 
     name = "call_events"
-    kind = "popin"
     primary_keys = ("event_key",)
     schema = StreamSchema(SCHEMAS)
 
@@ -57,7 +56,11 @@ class CallEventsStream(SpoolStream):
         stamp = payload.get("timestamp")
         occurred_at = _instant(stamp)
         return {
-            **super().record_of(entry),
+            "event_key": entry.key,
+            "spool_seq": entry.seq,
+            "source": entry.source,
+            "received_at": entry.received_at,
+            "payload": payload,
             "event": _text(payload.get("event")),
             "user_id": number,
             "customer_id": None if number is None else customer_id_of(number),

@@ -35,6 +35,13 @@ class TapPopin(VendorTap):
             description="The relay source NAME whose events are read (`--source "
             "NAME=popin:ENV_VAR`, Popin posting to /hooks/popin/NAME).",
         ),
+        th.Property(
+            "follow",
+            th.BooleanType,
+            default=False,
+            description="Keep running, emitting events and STATE as the relay stores them, "
+            "until SIGTERM or SIGINT (exit 143 or 130).",
+        ),
     ).to_dict()
 
     @override

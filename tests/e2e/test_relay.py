@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from leadkit.spooled import SPOOL_SEQS
 from sandbox.control import DEMO_KEYS, SandboxClient
 from tap_wisepops.hooks import HooksClient
-from tap_wisepops.spooled import SPOOL_SEQS
 from tests.e2e.harness import MeltanoProject
 from tests.relay.running import running_relay
 

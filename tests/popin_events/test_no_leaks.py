@@ -38,7 +38,7 @@ def test_tap_popin_logs_nothing_personal_at_debug(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"webhook_spool": str(spool), "webhook_source": SOURCE}))
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"bookmarks": {"call_events": {"replication_key_value": "x"}}}))
+    state.write_text(json.dumps({"bookmarks": {"call_events": {"spool_seqs": {SOURCE: "x"}}}}))
     finished = subprocess.run(
         [str(BIN / "tap-popin"), "--config", str(config), "--state", str(state)],
         capture_output=True,
@@ -49,7 +49,7 @@ def test_tap_popin_logs_nothing_personal_at_debug(tmp_path: Path) -> None:
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert PHONE in finished.stdout  # the record itself carries it, as it should
-    assert "not a spool seq" in finished.stderr
+    assert "not a seq of this spool" in finished.stderr
     for value in [*PERSONAL, *EVENT_DETAILS]:
         assert value not in finished.stderr
 

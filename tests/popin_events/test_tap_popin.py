@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from leadkit.errors import ConfigError
 from leadkit.spool import open_spool
+from leadkit.spooled import SPOOL_SEQS
 from tap_popin.tap import TapPopin
+from tests.relay.following import FollowingTap
 
 SOURCE = "calls"
 
@@ -69,8 +72,7 @@ def test_events_are_read_in_seq_order_and_the_bookmark_is_the_last_seq(tmp_path:
     messages = sync(spool)
     assert [r["spool_seq"] for r in records(messages)] == seqs
     assert [r["event"] for r in records(messages)] == ["popin_user_captured", "popin_call_missed"]
-    bookmark = last_state(messages)["bookmarks"]["call_events"]["replication_key_value"]
-    assert bookmark == seqs[-1]
+    assert last_state(messages)["bookmarks"]["call_events"][SPOOL_SEQS] == {SOURCE: seqs[-1]}
 
 
 def test_a_second_run_reads_only_events_spooled_since(tmp_path: Path) -> None:
@@ -122,9 +124,37 @@ def test_other_sources_in_the_same_spool_are_not_read(tmp_path: Path) -> None:
 def test_a_bookmark_that_is_not_a_seq_is_dropped(tmp_path: Path) -> None:
     spool = tmp_path / "spool.sqlite"
     spooled(spool, event("popin_call_missed"))
-    state = {"bookmarks": {"call_events": {"replication_key": "spool_seq"}}}
-    state["bookmarks"]["call_events"]["replication_key_value"] = "not-a-seq"
-    assert len(records(sync(spool, state=state))) == 1
+    state = {"bookmarks": {"call_events": {SPOOL_SEQS: {SOURCE: "not-a-seq"}}}}
+    messages = sync(spool, state=state)
+    assert len(records(messages)) == 1
+    assert last_state(messages)["bookmarks"]["call_events"][SPOOL_SEQS] == {SOURCE: 1}
+
+
+def test_a_bookmark_of_the_earlier_replication_key_scheme_is_taken_over(tmp_path: Path) -> None:
+    spool = tmp_path / "spool.sqlite"
+    first, second = spooled(spool, event("popin_call_missed"), event("popin_call_abandoned"))
+    earlier = {"replication_key": "spool_seq", "replication_key_value": first}
+    messages = sync(spool, state={"bookmarks": {"call_events": earlier}})
+    assert [r["spool_seq"] for r in records(messages)] == [second]
+    assert last_state(messages)["bookmarks"]["call_events"] == {SPOOL_SEQS: {SOURCE: second}}
+
+
+def test_follow_mode_emits_events_as_they_come_and_stops_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "spool.sqlite"
+    (first,) = spooled(path, event("popin_user_captured"))
+    config = {"webhook_spool": str(path), "webhook_source": SOURCE, "follow": True}
+    tap = FollowingTap("tap-popin", config, tmp_path)
+    try:
+        tap.until(records=1)
+        (later,) = spooled(path, event("popin_call_missed"))
+        tap.until(records=2)
+        assert tap.process.poll() is None
+    finally:
+        returncode, stderr = tap.stop(signal.SIGTERM)
+    assert returncode == 143
+    assert [r["spool_seq"] for r in tap.records()] == [first, later]
+    assert tap.last_state()["bookmarks"]["call_events"][SPOOL_SEQS] == {SOURCE: later}
+    assert "Traceback" not in stderr
 
 
 def test_a_spool_that_does_not_exist_fails_naming_the_setting(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 
 from leadkit.errors import ConfigError
 from leadkit.spool import open_spool
+from leadkit.spooled import SPOOL_SEQS
 from sandbox.control import DEMO_KEYS, SandboxClient
-from tap_wisepops.spooled import SPOOL_SEQS
 from tap_wisepops.tap import TapWisepops
 from tests.relay.harness import contact
 from tests.wisepops.conftest import CONTACTS_ROUTE, run_tap
