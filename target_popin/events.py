@@ -26,6 +26,8 @@ from leadkit.spool import Spool, open_spool, utc_now
 #: Clocks of the relay and the target may differ a little: an event stored this long before
 #: the capture was sent still counts as its answer.
 CLOCK_SLACK = timedelta(minutes=5)
+#: How often a wait for an event looks whether its batch gave up.
+CANCEL_POLL_SECONDS = 0.2
 
 
 def sent_now() -> str:
@@ -103,16 +105,26 @@ class PopinEvents:
         return max(found, key=lambda seen: seen.received_at, default=None)
 
     def wait_for(
-        self, event: str, phone: str, sent_at: str, timeout: float, slot: str | None = None
+        self,
+        event: str,
+        phone: str,
+        sent_at: str,
+        timeout: float,
+        slot: str | None = None,
+        *,
+        cancelled: threading.Event | None = None,
     ) -> Seen | None:
-        """`find`, waiting up to `timeout` seconds for the event to arrive."""
+        """`find`, waiting up to `timeout` seconds for the event to arrive (None at once
+        when `cancelled` is set)."""
         deadline = time.monotonic() + timeout
         while True:
             found = self.find(event, phone, sent_at, slot)
             remaining = deadline - time.monotonic()
             if found is not None or remaining <= 0:
                 return found
-            self._spool.wait(self.source, self._after, min(remaining, 1.0))
+            if cancelled is not None and cancelled.is_set():
+                return None
+            self._spool.wait(self.source, self._after, min(remaining, CANCEL_POLL_SECONDS))
 
     def close(self) -> None:
         """Release the spool."""

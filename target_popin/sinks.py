@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -18,6 +21,7 @@ from leadkit.writer.sink import TEST_STREAM
 from target_popin.client import names_the_customer, success_body
 from target_popin.events import PopinEvents, Seen, sent_now
 from target_popin.mapping import CONTRACT, Lead, to_lead
+from target_popin.settling import Abandoned, Settling
 from target_popin.slots import Slots
 
 if TYPE_CHECKING:
@@ -43,8 +47,18 @@ class PopinServices:
     events: PopinEvents | None
 
 
+class SetAside(Exception):
+    """The record was set aside to settle from Popin's event, off the writer thread."""
+
+
 class PopinSink(ApiBatchSink[PopinServices]):
     """Captures records with Popin and, when asked, books each one a distinct free slot."""
+
+    @override
+    def setup(self) -> None:
+        """Here, on the main thread: the sink's own pool settling captures and bookings in
+        doubt from Popin's events while the batch goes on."""
+        self.settling = Settling(self.max_concurrency)
 
     @property
     def client(self) -> ApiClient:
@@ -76,6 +90,15 @@ class PopinSink(ApiBatchSink[PopinServices]):
             return
         self.note_ignored(name for name in record if name not in CONTRACT)
         lead = to_lead(record, dict(self.config))
+        if self.settling.busy(lead.key):
+            # An earlier record of this person is set aside: this one is written after it.
+            self.settling.submit(lead.key, self.defer(), lambda: self._write_lead(lead))
+            return
+        # SetAside: settled off this thread, once Popin's event came or the wait ended.
+        with suppress(SetAside):
+            self._write_lead(lead)
+
+    def _write_lead(self, lead: Lead) -> None:
         customer_id = self._capture(lead)
         if self.wants_call(lead):
             self._schedule(lead, customer_id)
@@ -119,8 +142,29 @@ class PopinSink(ApiBatchSink[PopinServices]):
     def _settle_lost_answer(
         self, capture: Bracket, lead: Lead, sent_at: str, unknown: Reject
     ) -> str:
-        """The customer_id from Popin's capture event for this person; else the reject."""
-        found = self._wait_for_event(USER_CAPTURED, lead, sent_at)
+        """The customer_id from Popin's capture event for this person; else the reject.
+
+        On a writer thread the wait is set aside (SetAside): the settling pool waits, then
+        books the call with the settled id, and the writer moves on to the next record.
+        """
+        if self.services.events is None:
+            raise unknown
+        deadline = self._event_deadline()
+        if not self.settling.on_pool():
+
+            def settle_then_book() -> None:
+                customer_id = self._await_capture(capture, lead, sent_at, unknown, deadline)
+                if self.wants_call(lead):
+                    self._schedule(lead, customer_id)
+
+            self.settling.submit(lead.key, self.defer(), settle_then_book)
+            raise SetAside
+        return self._await_capture(capture, lead, sent_at, unknown, deadline)
+
+    def _await_capture(
+        self, capture: Bracket, lead: Lead, sent_at: str, unknown: Reject, deadline: float
+    ) -> str:
+        found = self._wait_for_event(USER_CAPTURED, lead, sent_at, deadline)
         if found is None:
             raise unknown
         capture.done(customer_id=found.customer_id, url=None, settled_by=USER_CAPTURED)
@@ -128,17 +172,25 @@ class PopinSink(ApiBatchSink[PopinServices]):
         self.run.written_this_run.add(lead.key)
         return found.customer_id
 
+    def _event_deadline(self) -> float:
+        """When a capture or booking whose answer was just lost stops waiting for its event."""
+        wait = self.config.get("webhook_wait_seconds")
+        return time.monotonic() + float(DEFAULT_WEBHOOK_WAIT_SECONDS if wait is None else wait)
+
     def _wait_for_event(
-        self, event: str, lead: Lead, sent_at: str, slot: str | None = None
+        self, event: str, lead: Lead, sent_at: str, deadline: float, slot: str | None = None
     ) -> Seen | None:
-        """Popin's `event` about this person since `sent_at`, waiting `webhook_wait_seconds`
-        for it; None without events or when it does not come."""
+        """Popin's `event` about this person since `sent_at`, waiting until `deadline` for it;
+        None when it does not come. Raises Abandoned when the batch gives up meanwhile."""
         events = self.services.events
         if events is None:
             return None
-        wait = self.config.get("webhook_wait_seconds")
-        timeout = float(DEFAULT_WEBHOOK_WAIT_SECONDS if wait is None else wait)
-        return events.wait_for(event, lead.key, sent_at, timeout, slot)
+        cancelled = self.settling.cancelled
+        remaining = max(0.0, deadline - time.monotonic())
+        found = events.wait_for(event, lead.key, sent_at, remaining, slot, cancelled=cancelled)
+        if found is None and cancelled.is_set():
+            raise Abandoned
+        return found
 
     def _earlier_capture(self, lead: Lead) -> EarlierTry:
         """An earlier run's capture in doubt: settled by Popin's event for this person, if
@@ -224,14 +276,19 @@ class PopinSink(ApiBatchSink[PopinServices]):
             sent_at = sent_now()
             try:
                 response = self._send_schedule(booking, customer_id, moment, slot, sent_at)
-            except Reject:
+            except Reject as lost:
                 # The answer was lost: Popin's event, if it comes, says the slot is booked.
-                if self._wait_for_event(SCHEDULED_CREATED, lead, sent_at, slot) is None:
+                if self.services.events is None:
                     raise
-                self.slots.booked(moment)
-                booking.done(time=slot, settled_by=SCHEDULED_CREATED)
-                summary.count(self.stream_name, "schedule_settled_from_events")
-                return
+                deadline = self._event_deadline()
+                settle = partial(
+                    self._await_booking, booking, lead, (moment, slot), sent_at, deadline, lost
+                )
+                if self.settling.on_pool():
+                    settle()
+                    return
+                self.settling.submit(lead.key, self.defer(), settle)
+                raise SetAside from None
             if success_body(response) is not None:
                 self.slots.booked(moment)
                 booking.done(time=slot)
@@ -250,6 +307,43 @@ class PopinSink(ApiBatchSink[PopinServices]):
         raise Reject(
             f"{refusals} slots refused", "raise `max_slot_refusals` or check the seller's calendar"
         )
+
+    def _await_booking(
+        self,
+        booking: Bracket,
+        lead: Lead,
+        claimed: tuple[datetime, str],
+        sent_at: str,
+        deadline: float,
+        unknown: Reject,
+    ) -> None:
+        moment, slot = claimed
+        if self._wait_for_event(SCHEDULED_CREATED, lead, sent_at, deadline, slot) is None:
+            raise unknown
+        self.slots.booked(moment)
+        booking.done(time=slot, settled_by=SCHEDULED_CREATED)
+        self.run.summary.count(self.stream_name, "schedule_settled_from_events")
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        """Write the batch, then wait for the records set aside to settle: the STATE that
+        follows covers only records written or rejected."""
+        try:
+            super().process_batch(context)
+            self.settling.drain(self.run.stop_request)
+        except BaseException as exc:
+            # What still waits gives up; its records stay open, and the ledger's pending
+            # entries let the next run settle them from the spool.
+            self.run.client.halt(exc)
+            self.settling.abandon()
+            raise
+        self.run.acks.emit()
+
+    @override
+    def clean_up(self) -> None:
+        """Stop the settling pool's threads too."""
+        self.settling.shutdown()
+        super().clean_up()
 
     def _send_schedule(
         self, booking: Bracket, customer_id: str, moment: datetime, slot: str, sent_at: str

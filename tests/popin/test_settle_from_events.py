@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from leadkit.popin_events import user_number
+from leadkit.spool import open_spool
 from leadkit.writer import Ledger
 from sandbox.control import SandboxClient
 from target_popin.sinks import CAPTURE_UNKNOWN_EARLIER, CAPTURES
@@ -64,6 +68,53 @@ def test_a_lost_answer_is_settled_by_the_event_and_the_call_booked(
         "url": None,
         "settled_by": "popin_user_captured",
     }
+
+
+def store_capture_event_once_in_popin(
+    sandbox: SandboxClient, spool: Path, waiting: str, written: str
+) -> None:
+    """Once Popin holds the customer of mobile `written`, store in the spool the capture
+    event of the one of mobile `waiting` (as the relay would)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        customers = {c["mobile"]: c for c in sandbox.records("popin", "customers")}
+        if written in customers and waiting in customers:
+            event = {
+                "event": "popin_user_captured",
+                "user_id": user_number(customers[waiting]["customer_id"]),
+                "phone": f"+91{waiting}",
+                "agent": None,
+                "timestamp": "2026-11-30T15:00:12+05:30",
+            }
+            with open_spool(str(spool)) as store:
+                store.append(SOURCE, "popin", [event])
+            return
+        time.sleep(0.05)
+
+
+def test_a_second_person_is_written_while_the_first_waits_for_its_event(
+    sandbox: SandboxClient, relay: PopinRelay, run_target: RunTarget
+) -> None:
+    # Popin sends nothing by itself: the first person's event is stored only once the second
+    # person is in Popin, which a writer parked on the first (one writer: max_concurrency 1)
+    # would let happen only after `webhook_wait_seconds` (default), too late to settle it.
+    sandbox.settings("popin", webhook_url=None)
+    lose_the_next_capture_answer(sandbox)
+    second = person(8)
+    helper = threading.Thread(
+        target=store_capture_event_once_in_popin,
+        args=(sandbox, relay.spool, KEY.removeprefix("+91"), "9876500008"),
+        daemon=True,
+    )
+    helper.start()
+    run = run_target(
+        [LEAD, second], max_concurrency=1, webhook_spool=str(relay.spool), webhook_source=SOURCE
+    )
+    helper.join(timeout=60)
+    assert run.rejects == []
+    assert run.count("settled_from_events") == 1
+    assert run.count("created") == 1
+    assert len(sandbox.records("popin", "customers")) == 2
 
 
 @pytest.mark.parametrize("user_id_form", ["number", "customer_id"])
