@@ -12,26 +12,18 @@ import argparse
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from singer_sdk.exceptions import FatalAPIError
 
 from leadkit import redact
-from leadkit.errors import ConfigError, describe_response
-from leadkit.retry import (
-    TRANSIENT_ERRORS,
-    Attempts,
-    RetryPolicy,
-    describe_failure,
-    is_retriable_status,
-    parse_retry_after,
-)
+from leadkit.errors import AuthFailure, ConfigError, describe_response
+from leadkit.retry import RetryPolicy
 from leadkit.urls import require_safe_url
+from leadkit.writer.client import ApiClient
 from tap_wisepops.tap import DEFAULT_API_URL
 
 logger = logging.getLogger("tap-wisepops-hooks")
@@ -54,48 +46,30 @@ class HooksClient:
     api_url: str = DEFAULT_API_URL
 
     def __post_init__(self) -> None:
-        self.session = requests.Session()
-        self.calls = 0
+        self.client = ApiClient(
+            vendor="Wisepops",
+            base_url=self.api_url,
+            headers={"Authorization": f'WISEPOPS-API key="{self.api_key}"'},
+            auth_setting="api_key",
+            policy=RetryPolicy(),
+            timeout=TIMEOUT_SECONDS,
+        )
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call, retried when retriable; 401/403 stop at once naming the setting."""
-        attempts = Attempts(RetryPolicy())
-        while True:
-            self.calls += 1
-            try:
-                response = self.session.request(
-                    method,
-                    self.api_url.rstrip("/") + path,
-                    headers={"Authorization": f'WISEPOPS-API key="{self.api_key}"'},
-                    timeout=TIMEOUT_SECONDS,
-                    **kwargs,
-                )
-            except TRANSIENT_ERRORS as error:
-                wait = attempts.failed()
-                if wait is None:
-                    raise HookError(
-                        f"Wisepops {method} {path}: {describe_failure(error)}"
-                    ) from None
-                attempts.log_retry(logger, f"Wisepops {path}", wait, describe_failure(error))
-                time.sleep(wait)
-                continue
-            status = response.status_code
-            if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
-                raise HookError(
-                    f"{describe_response('Wisepops', response)}: the key was refused; check "
-                    "the tap's `api_key` setting (TAP_WISEPOPS_API_KEY)"
-                )
-            if is_retriable_status(status):
-                hinted = parse_retry_after(response.headers.get("Retry-After"))
-                wait = attempts.throttled(hinted) if status == 429 else attempts.failed(response)
-                if wait is None or (hinted is not None and hinted > 3600):
-                    raise HookError(f"{describe_response('Wisepops', response)}: try again later")
-                attempts.log_retry(logger, f"Wisepops {path}", wait, f"HTTP {status}")
-                time.sleep(wait)
-                continue
-            if not response.ok:
-                raise HookError(describe_response("Wisepops", response))
-            return response.json()
+    @property
+    def calls(self) -> int:
+        """API calls spent, retries included."""
+        return self.client.calls
+
+    def call(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        """One API call with the connectors' shared retries (leadkit's ApiClient): 401/403
+        raise AuthFailure, tries or 429 waits spent ApiUnavailable, another refusal
+        HookError."""
+        response = self.client.request(method, path, json=json, params=params)
+        if not response.ok:
+            raise HookError(describe_response("Wisepops", response))
+        return response.json() if response.content else None
 
     def hooks(self) -> list[dict[str, Any]]:
         """The website's webhooks."""
@@ -174,7 +148,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             client.call("DELETE", "/hooks", params={"hook_id": args.id})
             lines = [f"hook {args.id} deleted"]
-    except (ConfigError, HookError) as error:
+    except AuthFailure as error:
+        logger.error("%s (TAP_WISEPOPS_API_KEY)", error)
+        sys.exit(1)
+    except (ConfigError, HookError, FatalAPIError) as error:
         logger.error("%s", error)
         sys.exit(1)
     for line in lines:
