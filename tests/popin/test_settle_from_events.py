@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,7 @@ from leadkit.spool import open_spool
 from leadkit.writer import Ledger
 from sandbox.control import SandboxClient
 from target_popin.sinks import CAPTURE_UNKNOWN_EARLIER, CAPTURES
-from tests.popin.conftest import RunTarget, person
+from tests.popin.conftest import RunTarget, person, start_cli
 from tests.popin_events.relay import SOURCE, PopinRelay, popin_relay, send_events_to
 
 CAPTURE_ROUTE = "POST /api/v1/external/capture"
@@ -196,3 +198,40 @@ def test_an_earlier_runs_booking_in_doubt_is_settled_on_the_next_run(
     assert second.count("schedule_settled_from_events") == 1
     assert len(second.rejects) == 1  # run 1's line only
     assert len(sandbox.records("popin", "bookings")) == 1
+
+
+def test_a_stop_while_a_capture_waits_for_its_event_acknowledges_nothing_past_it(
+    sandbox: SandboxClient,
+    relay: PopinRelay,
+    popin_config: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    sandbox.settings("popin", webhook_url=None)  # the event never comes
+    lose_the_next_capture_answer(sandbox)
+    config = {
+        **popin_config,
+        "max_concurrency": 1,
+        "webhook_spool": str(relay.spool),
+        "webhook_source": SOURCE,
+        # Far beyond the stop: the record is still waiting when SIGTERM comes.
+        "webhook_wait_seconds": 120,
+    }
+    process = start_cli(config, tmp_path, [LEAD, person(8)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(sandbox.records("popin", "customers")) < 2:  # the second is written
+            assert time.monotonic() < deadline, "the second person was never captured"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = (tmp_path / "run.log").read_text()
+    # The input's one STATE follows both records: the first is still open, so it is not
+    # acknowledged; the capture stays pending for the next run to settle from the spool.
+    assert '{"bookmarks"' not in output
+    assert "Stopped by SIGTERM" in output
+    entry = ledger_entry(tmp_path)
+    assert entry is not None
+    assert entry["state"] == "pending"
