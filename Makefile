@@ -64,12 +64,13 @@ docs: install
 	$(BIN)/python -m scripts.readme_about
 
 # Benchmarks print figures; benchmarks/*.md record them with the machine they ran on.
-bench: install
+bench: install meltano
 	$(BIN)/python -m benchmarks.sandbox_throughput
 	$(BIN)/python -m benchmarks.tap_popl --leads 100000
 	$(BIN)/python -m benchmarks.tap_wisepops --rounds 2
 	$(BIN)/python -m benchmarks.target_ghl
 	$(BIN)/python -m benchmarks.faults
+	$(BIN)/python -m benchmarks.relay_latency
 
 clean:
 	rm -rf $(VENV) .meltano .mypy_cache .ruff_cache .pytest_cache output .sandbox-data

@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO_YML = ROOT / "meltano.yml"
 HUB = ROOT / "hub"
-CONNECTORS = ("tap-popl", "tap-wisepops", "tap-ghl", "target-ghl", "target-popin")
+CONNECTORS = ("tap-popl", "tap-wisepops", "tap-ghl", "tap-popin", "target-ghl", "target-popin")
 COMMAND = "python -m scripts.meltano_settings"
 
 # JSON Schema type -> Meltano setting kind, for both meltano.yml and hub/.

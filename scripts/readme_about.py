@@ -21,7 +21,7 @@ from singer_sdk.helpers import capabilities
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-CONNECTORS = ("tap-popl", "tap-wisepops", "tap-ghl", "target-ghl", "target-popin")
+CONNECTORS = ("tap-popl", "tap-wisepops", "tap-ghl", "tap-popin", "target-ghl", "target-popin")
 SDK_DOCS = "https://sdk.meltano.com/en/latest/capabilities.html"
 #: Prefixes under which several SDK settings are named as one.
 SDK_GROUPS = ("flattening_", "batch_config")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import typing as t
 import unicodedata
@@ -109,6 +110,37 @@ def contact_key(record: dict[str, t.Any]) -> str:
         separators=(",", ":"),
     )
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def contact_record(row: dict[str, t.Any], stamp: str | None, key: str) -> dict[str, t.Any]:
+    """The record of one contact: its key, its `collected_at` if it parses (else null, with
+    the value as sent in `collected_at_raw`) and the lifted common fields."""
+    raw = row.get("collected_at")
+    fields = row.get("fields") or {}
+    return {
+        **row,
+        "collected_at": stamp,
+        "collected_at_raw": None if stamp or raw is None else _as_text(raw),
+        "contact_key": key,
+        "fields": fields,
+        **lift_fields(fields),
+    }
+
+
+def warn_malformed(logger: logging.Logger, keys: list[str]) -> None:
+    """One warning naming (a few of) the contacts whose `collected_at` does not parse."""
+    if not keys:
+        return
+    named = ", ".join(keys[:NAMED_IN_WARNING])
+    more = len(keys) - NAMED_IN_WARNING
+    logger.warning(
+        "contacts: %d contact(s) had a collected_at that is not an ISO-8601 instant; "
+        "they were emitted with collected_at null (the value as sent is in "
+        "collected_at_raw) and the bookmark ignores them. contact_key: %s%s",
+        len(keys),
+        named,
+        f" and {more} more" if more > 0 else "",
+    )
 
 
 class ContactsStream(WisepopsStream[ContactsPage]):
@@ -221,18 +253,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         return bookmark
 
     def _warn_malformed(self) -> None:
-        if not self.malformed:
-            return
-        named = ", ".join(self.malformed[:NAMED_IN_WARNING])
-        more = len(self.malformed) - NAMED_IN_WARNING
-        self.logger.warning(
-            "contacts: %d contact(s) had a collected_at that is not an ISO-8601 instant; "
-            "they were emitted with collected_at null (the value as sent is in "
-            "collected_at_raw) and the bookmark ignores them. contact_key: %s%s",
-            len(self.malformed),
-            named,
-            f" and {more} more" if more > 0 else "",
-        )
+        warn_malformed(self.logger, self.malformed)
         self.malformed = []
 
     @override
@@ -294,15 +315,7 @@ class ContactsStream(WisepopsStream[ContactsPage]):
         state[KEYS_AT_BOOKMARK] = emitted.key_list
         state[BOOKMARK_COMPLETE] = False
         self._unsaved = True
-        fields = row.get("fields") or {}
-        return {
-            **row,
-            "collected_at": stamp,
-            "collected_at_raw": None if stamp or raw is None else _as_text(raw),
-            "contact_key": key,
-            "fields": fields,
-            **lift_fields(fields),
-        }
+        return contact_record(row, stamp, key)
 
 
 def _saved_keys(state: dict[str, t.Any]) -> list[str]:

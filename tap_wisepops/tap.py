@@ -12,10 +12,12 @@ from typing_extensions import override
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
+from leadkit.spool import check_spool_settings
 from leadkit.tap import VendorTap
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
 from tap_wisepops.pagination import parse_start_date
+from tap_wisepops.spooled import SpoolContactsStream
 from tap_wisepops.streams import MAX_PAGE_SIZE, ContactsStream, HooksStream, WisepopsListStream
 
 DEFAULT_API_URL = "https://app.wisepops.com/api2"
@@ -65,6 +67,27 @@ class TapWisepops(VendorTap):
             description="Hard cap on the API calls one run may spend, retries included. "
             "The run stops cleanly before exceeding it; the next run resumes.",
         ),
+        th.Property(
+            "webhook_spool",
+            th.StringType,
+            description="The spool of `lead-relay serve` (a SQLite file path or "
+            "sqlite:///path). When set, the `contacts` stream reads the webhook deliveries "
+            "stored there instead of calling the API (no API call is spent), and popups and "
+            "hooks are not read. Run the API mode daily too, to reconcile.",
+        ),
+        th.Property(
+            "webhook_source",
+            th.StringType,
+            description="With `webhook_spool`: the relay source NAME whose deliveries to "
+            "read (`--source NAME=wisepops:ENV_VAR`).",
+        ),
+        th.Property(
+            "follow",
+            th.BooleanType,
+            default=False,
+            description="With `webhook_spool`: keep running, emitting contacts and STATE as "
+            "the relay stores them, until SIGTERM or SIGINT (exit 143 or 130).",
+        ),
         *http_properties(),
     ).to_dict()
 
@@ -75,7 +98,9 @@ class TapWisepops(VendorTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        """Contacts, popups and hooks, sharing one call budget."""
+        """Contacts, popups and hooks, sharing one call budget; or contacts from the spool."""
+        if self.config.get("webhook_spool"):
+            return [SpoolContactsStream(self)]
         budget = self.call_budget
         return [
             ContactsStream(self, budget=budget),
@@ -105,6 +130,7 @@ class TapWisepops(VendorTap):
             not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)
         ):
             raise ConfigError("`wisepop_ids` must be a list of popup ids (integers)")
+        check_spool_settings(config)
 
 
 def main() -> None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from singer_sdk import typing as th
 from typing_extensions import override
 
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties, request_timeout, retry_policy
+from leadkit.spool import check_spool_settings
 from leadkit.urls import require_safe_url
 from leadkit.writer import ApiClient, ApiTarget, WriterRun
 from leadkit.writer.settings import writer_properties
 from target_popin.client import AUTH_SETTINGS
+from target_popin.events import PopinEvents
 from target_popin.mapping import is_calling_code
-from target_popin.sinks import MAX_SLOT_REFUSALS, PopinSink, booked_times
+from target_popin.sinks import (
+    DEFAULT_WEBHOOK_WAIT_SECONDS,
+    MAX_SLOT_REFUSALS,
+    PopinServices,
+    PopinSink,
+    booked_times,
+)
 from target_popin.slots import Slots
 
 DEFAULT_API_URL = "https://widget01.popin.to/api/v1/external"
@@ -21,7 +31,7 @@ SCHEDULES = ("none", "next_available")
 DEFAULT_SCHEDULE = "none"
 
 
-class TargetPopin(ApiTarget[Slots]):
+class TargetPopin(ApiTarget[PopinServices]):
     """Singer target for Popin's external "Insta Call" API."""
 
     name = "target-popin"
@@ -93,6 +103,27 @@ class TargetPopin(ApiTarget[Slots]):
             description="Slots Popin may refuse one person (each refused slot is offered to "
             "nobody else in the run) before the person is rejected as `<n> slots refused`.",
         ),
+        th.Property(
+            "webhook_spool",
+            th.StringType,
+            description="The relay's spool (`lead-relay serve --spool`), where Popin's "
+            "`popin_user_captured` and `popin_scheduled_created` events settle captures and "
+            "bookings whose answer was lost. Without it those are rejected as `capture "
+            "outcome unknown` (or `schedule outcome unknown`).",
+        ),
+        th.Property(
+            "webhook_source",
+            th.StringType,
+            description="The relay source NAME receiving this seller's Popin events "
+            "(`--source NAME=popin:ENV_VAR`); required with `webhook_spool`.",
+        ),
+        th.Property(
+            "webhook_wait_seconds",
+            th.NumberType,
+            default=DEFAULT_WEBHOOK_WAIT_SECONDS,
+            description="Seconds a capture or booking whose answer was lost waits for its "
+            "event before it is rejected (a later run looks again).",
+        ),
         *http_properties(),
         *writer_properties(),
     ).to_dict()
@@ -110,6 +141,14 @@ class TargetPopin(ApiTarget[Slots]):
         refusals = config.get("max_slot_refusals")
         if refusals is not None and int(refusals) < 1:
             raise ConfigError("`max_slot_refusals` must be at least 1")
+        check_spool_settings(config)
+        wait = config.get("webhook_wait_seconds")
+        if wait is not None and (
+            isinstance(wait, bool)
+            or not isinstance(wait, (int, float, Decimal))
+            or not 0 <= wait <= 600
+        ):
+            raise ConfigError("`webhook_wait_seconds` must be a number from 0 to 600")
 
     @override
     def build_client(self) -> ApiClient:
@@ -132,9 +171,25 @@ class TargetPopin(ApiTarget[Slots]):
         )
 
     @override
-    def build_services(self, run: WriterRun) -> Slots:
-        """Free slots, read once per run and shared by every sink."""
-        return Slots(run.client, lambda: booked_times(run.ledger))
+    def build_services(self, run: WriterRun) -> PopinServices:
+        """Free slots, read once per run, and Popin's capture events when a spool is set;
+        shared by every sink."""
+        config = self.config
+        events = None
+        if config.get("webhook_spool"):
+            events = PopinEvents(str(config["webhook_spool"]), str(config["webhook_source"]))
+        return PopinServices(Slots(run.client, lambda: booked_times(run.ledger)), events)
+
+    @override
+    def process_endofpipe(self) -> None:
+        """Drain and report as every writer does, then release the spool of Popin's events."""
+        try:
+            super().process_endofpipe()
+        finally:
+            # `services` is built on first use: a run that read no record opened no spool.
+            services = self.__dict__.get("services")
+            if isinstance(services, PopinServices) and services.events is not None:
+                services.events.close()
 
 
 def main() -> None:

@@ -54,7 +54,8 @@ def test_hub_marks_sensitive_exactly_the_connector_secrets(
     definition, info = pair
     secrets = {n for n, s in info["settings"]["properties"].items() if s.get("secret")}
     sensitive = {s["name"] for s in definition["settings"] if s.get("sensitive")}
-    assert secrets, "a connector without a secret setting is unexpected"
+    # tap-popin reads the relay's local spool and calls no API, so it holds no credential.
+    assert secrets or info["name"] == "tap-popin", "a connector without a secret is unexpected"
     assert sensitive == secrets
 
 

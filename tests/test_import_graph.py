@@ -1,6 +1,6 @@
 """The project's modules import each other without a cycle (imports for type checking
-only are left out: they never run), and no connector imports another: code two connectors
-need lives once in leadkit."""
+only are left out: they never run), no connector imports another (code two connectors need
+lives once in leadkit), and no production package imports the sandbox."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ PACKAGES = (
     "tap_popl",
     "tap_wisepops",
     "tap_ghl",
+    "tap_popin",
     "target_ghl",
     "target_popin",
     "sandbox",
+    "lead_relay",
 )
-CONNECTORS = ("tap_popl", "tap_wisepops", "tap_ghl", "target_ghl", "target_popin")
+CONNECTORS = ("tap_popl", "tap_wisepops", "tap_ghl", "tap_popin", "target_ghl", "target_popin")
+#: What a production install holds: the sandbox is an optional extra, for tests and demos.
+PRODUCTION = tuple(package for package in PACKAGES if package != "sandbox")
 
 
 def _modules() -> dict[str, Path]:
@@ -104,3 +108,13 @@ def test_no_connector_imports_another_connector() -> None:
         for other in sorted(_imported_packages(path) & set(CONNECTORS) - {package})
     ]
     assert crossings == []
+
+
+def test_no_production_package_imports_the_sandbox() -> None:
+    graph = _graph()
+    importers = {
+        name: sorted(target for target in targets if target.split(".")[0] == "sandbox")
+        for name, targets in graph.items()
+        if name.split(".")[0] in PRODUCTION
+    }
+    assert {name: found for name, found in importers.items() if found} == {}

@@ -6,9 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scripts.meltano_settings import CONNECTORS as PLUGINS
+
 ROOT = Path(__file__).resolve().parents[1]
 UV = Path(sys.executable).parent / "uv"
-CONNECTORS = ("tap_popl.tap", "tap_wisepops.tap", "target_ghl.target", "target_popin.target")
+CONNECTORS = (
+    "tap_popl.tap",
+    "tap_wisepops.tap",
+    "tap_ghl.tap",
+    "target_ghl.target",
+    "target_popin.target",
+    "tap_popin.tap",
+)
 SANDBOX_ONLY = ("starlette", "uvicorn", "faker")
 
 
@@ -63,4 +72,4 @@ def test_constraints_txt_is_uv_lock_exported() -> None:
 
 def test_every_meltano_plugin_of_ours_installs_with_the_constraints() -> None:
     meltano_yml = (ROOT / "meltano.yml").read_text()
-    assert meltano_yml.count("pip_url: -e . --constraint constraints.txt") == 5
+    assert meltano_yml.count("pip_url: -e . --constraint constraints.txt") == len(PLUGINS)

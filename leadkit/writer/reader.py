@@ -51,6 +51,9 @@ class InputHost(t.Protocol):
     def end_early(self, error: BaseException) -> None:
         """The input will not be read to its end."""
 
+    def idle(self) -> None:
+        """No line came for `POLL_SECONDS`: write what waited long enough."""
+
 
 class SafeSingerReader(SimpleSingerReader):
     """Reads Singer messages as bytes on a feeder thread; the main thread handles them."""
@@ -87,6 +90,7 @@ class SafeSingerReader(SimpleSingerReader):
                 item = lines.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 host.stop_request.check()
+                host.idle()
                 continue
             host.stop_request.check()
             if item is _EOF:

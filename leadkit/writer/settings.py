@@ -14,6 +14,10 @@ DEFAULT_MAX_CONCURRENCY = 16
 #: grace period is 30 s too, so an orchestrator's stop is rarely cut short). A whole number
 #: because Meltano presents the setting as an integer (see leadkit.settings).
 DEFAULT_SHUTDOWN_TIMEOUT: float = 30
+#: A batch is written once its first record is this old, however few it holds: STATE, which
+#: follows each batch, then lags the input by about a minute at most. Follow-mode pipelines
+#: set a second or two, so that a lead is written and acknowledged within seconds.
+DEFAULT_MAX_BATCH_AGE_SECONDS: float = 60
 
 
 def max_concurrency(config: Mapping[str, Any]) -> int:
@@ -28,6 +32,12 @@ def shutdown_grace(config: Mapping[str, Any]) -> float:
     return max(0.0, float(DEFAULT_SHUTDOWN_TIMEOUT if value is None else value))
 
 
+def max_batch_age(config: Mapping[str, Any]) -> float:
+    """`max_batch_age_seconds` as a float."""
+    value = config.get("max_batch_age_seconds")
+    return float(DEFAULT_MAX_BATCH_AGE_SECONDS if value is None else value)
+
+
 def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[str]) -> None:
     """Refuse empty credentials and a concurrency cap below 1, before any request."""
     for setting in secret_settings:
@@ -37,6 +47,9 @@ def check_writer_settings(config: Mapping[str, Any], secret_settings: Iterable[s
         raise ConfigError("`max_concurrency` must be at least 1")
     if shutdown_grace(config) <= 0 and config.get("shutdown_timeout") is not None:
         raise ConfigError("`shutdown_timeout` must be more than 0 seconds")
+    age = config.get("max_batch_age_seconds")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, (int, float)) or age <= 0):
+        raise ConfigError("`max_batch_age_seconds` must be a number of seconds above 0")
 
 
 def writer_properties() -> list[th.Property]:
@@ -56,6 +69,14 @@ def writer_properties() -> list[th.Property]:
             description="Seconds that requests under way get to finish after SIGTERM or "
             "SIGINT. STATE then acknowledges only records written or rejected, and the "
             "exit code is 128 + the signal number.",
+        ),
+        th.Property(
+            "max_batch_age_seconds",
+            th.NumberType,
+            default=DEFAULT_MAX_BATCH_AGE_SECONDS,
+            description="A batch is written, and its STATE acknowledged, once its first "
+            "record is this many seconds old, also when no more input comes. Set 1 or 2 "
+            "behind a tap in follow mode, so that each lead arrives within seconds.",
         ),
         th.Property(
             "dry_run",

@@ -9,6 +9,7 @@ import typing as t
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.exceptions import InvalidRecord
@@ -19,7 +20,7 @@ from typing_extensions import override
 from leadkit.stopping import Stopped
 from leadkit.writer.ledger import content_hash
 from leadkit.writer.outcome import Reject
-from leadkit.writer.settings import max_concurrency
+from leadkit.writer.settings import max_batch_age, max_concurrency
 from leadkit.writer.target import ApiTarget
 
 if TYPE_CHECKING:
@@ -35,9 +36,6 @@ OFF_SCHEMA = "does not match its stream schema"
 
 #: How often a batch waiting on its workers looks for a stop request.
 POLL_SECONDS = 0.2
-#: A batch is written once its first record is this old, however few it holds: STATE, which
-#: follows each batch, then lags the input by about a minute at most.
-MAX_BATCH_AGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,8 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         self._tally_lock = threading.Lock()
         self._writing = threading.local()
         self._batch_started: float | None = None
+        # Drained by the target when the input goes idle (see ApiTarget.idle).
+        self.run.sinks.append(self)
 
     # What subclasses provide
 
@@ -166,10 +166,17 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
     @override
     def is_full(self) -> bool:
         """Full by size, or by the age of its first record."""
-        if super().is_full:
-            return True
+        return super().is_full or self.is_old
+
+    @property
+    def is_old(self) -> bool:
+        """Whether the first staged record is `max_batch_age_seconds` old."""
         started = self._batch_started
-        return started is not None and time.monotonic() - started >= MAX_BATCH_AGE_SECONDS
+        return started is not None and time.monotonic() - started >= self._max_age
+
+    @cached_property
+    def _max_age(self) -> float:
+        return max_batch_age(self.config)
 
     @property
     def max_concurrency(self) -> int:
@@ -260,6 +267,9 @@ class ApiBatchSink(BatchSink, t.Generic[ServicesT]):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        # A sink the SDK retired (its stream's schema changed) is no longer drained on idle.
+        if self in self.run.sinks:
+            self.run.sinks.remove(self)
         super().clean_up()
 
     # Internals

@@ -26,6 +26,9 @@ from leadkit.writer.rejects import RejectFile
 from leadkit.writer.settings import check_writer_settings, shutdown_grace
 from leadkit.writer.summary import RunSummary
 
+if t.TYPE_CHECKING:
+    from leadkit.writer.sink import ApiBatchSink
+
 #: Rejects named one by one in the log; the rest are counted in the summary.
 REJECTS_LOGGED = 5
 
@@ -44,6 +47,8 @@ class WriterRun:
     progress: Progress
     #: People (ledger keys) written by this run, to tell a repeat from an earlier run's work.
     written_this_run: set[str] = field(default_factory=set)
+    #: The run's batch sinks, whose old batches are written when the input goes idle.
+    sinks: list[ApiBatchSink[Any]] = field(default_factory=list)
 
     def reject(self, stream: str, key: str, record: dict[str, Any], reject: Reject) -> None:
         """Reject file and summary; a log line for the first few, naming key and reason."""
@@ -154,6 +159,21 @@ class ApiTarget(Target, abc.ABC, t.Generic[ServicesT]):
                 self.logger, "written or rejected", lambda: (client.calls, client.throttled)
             ),
         )
+
+    def idle(self) -> None:
+        """No input line came for a while: write the batches `max_batch_age_seconds` old.
+
+        Without this a batch waits for the next record to find it full, so a quiet tap in
+        follow mode would leave its last leads unwritten and unacknowledged. It runs on the
+        main thread between two input lines, the one thread that stages and drains batches,
+        so it never races the batch loop; and `process_batch` emits only the STATE whose
+        records are all settled (a younger batch of another stream holds it back).
+        """
+        if "writer_run" not in self.__dict__:
+            return
+        for sink in list(self.writer_run.sinks):
+            if sink.is_old:
+                self.drain_one(sink)
 
     def reject_input(self, stream: str, reason: str, record: dict[str, Any]) -> None:
         """An input line that cannot become a record goes to the reject file."""

@@ -18,6 +18,12 @@ from typing_extensions import override
 
 from sandbox.control import DEMO_KEYS
 from sandbox.people import people
+from sandbox.popin.events import (
+    EVENT_SETTINGS,
+    EventSender,
+    check_event_settings,
+    simulated_call,
+)
 from sandbox.popin.requests import (
     CAPTURE_FIELDS,
     EMAIL,
@@ -66,9 +72,28 @@ class PopinApi(VendorApi):
         # whose work is done even when the client gives up; the sandbox-wide latency instead
         # delays before the request is read).
         "answer_delay_ms": 0,
+        # Webhook events (sandbox/popin/events.py): where to, and how faithfully.
+        **EVENT_SETTINGS,
     }
 
     # --- data -------------------------------------------------------------------------
+
+    @override
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the seeded data; events not yet delivered are dropped."""
+        if not hasattr(self, "events"):
+            self.events = EventSender(seed if seed is not None else self.seed)
+        super().reset(seed)
+        self.events.reset(self.seed)
+
+    @override
+    def inspect(self, kind: str) -> Any:
+        """`events`: every event built since the reset; `deliveries`: how their POSTs went."""
+        if kind == "events":
+            return self.events.sent
+        if kind == "deliveries":
+            return self.events.deliveries.records()
+        return super().inspect(kind)
 
     @override
     def initial_store(self) -> dict[str, Any]:
@@ -80,6 +105,7 @@ class PopinApi(VendorApi):
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change switches; slot settings lay out the free slots again (bookings stay)."""
         _check_refusals(changes)
+        check_event_settings(changes)
         if "timezone" in changes:
             try:
                 ZoneInfo(str(changes["timezone"]))
@@ -157,7 +183,10 @@ class PopinApi(VendorApi):
 
     @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
-        """`take_slot`: someone else books a slot (`time`, else the first free one)."""
+        """`take_slot`: someone else books a slot (`time`, else the first free one);
+        `simulate_call`: a call (or a remark) happens for a customer, and its event is sent."""
+        if name == "simulate_call":
+            return self._simulate_call(body)
         if name != "take_slot":
             return super().action(name, body)
         free = [s for s in self._free_slots() if body.get("time") in (None, s["time"])]
@@ -166,6 +195,19 @@ class PopinApi(VendorApi):
         free[0]["state"] = "taken"
         self._availability = None
         return {"time": free[0]["time"]}
+
+    def _simulate_call(self, body: dict[str, Any]) -> dict[str, Any]:
+        customer = next(
+            (c for c in self.store["customers"] if c["customer_id"] == body.get("customer_id")),
+            None,
+        )
+        if customer is None:
+            raise SandboxError("no such customer_id")
+        event, agent, details = simulated_call(body, customer, self.settings["agents"])
+        payload = self.events.emit(self.settings, event, {**customer, "agent": agent}, **details)
+        if payload is None:
+            raise SandboxError("no webhook_url is set: PATCH /_sandbox/popin/settings first")
+        return payload
 
     def _free_slots(self) -> list[dict[str, Any]]:
         now = datetime.now(timezone.utc).isoformat()
@@ -275,6 +317,8 @@ class PopinApi(VendorApi):
                 "campaign": campaign,
             }
         )
+        # Popin acts, then tells the webhook; its answer to the caller may still be lost.
+        self.events.emit(self.settings, "popin_user_captured", customer)
         return {
             "status": 1,
             "customer_id": customer["customer_id"],
@@ -331,6 +375,9 @@ class PopinApi(VendorApi):
         self.store["bookings"].append(
             {"customer_id": customer_id, "time": time, "start": slot["start"]}
         )
+        customer = next(c for c in self.store["customers"] if c["customer_id"] == customer_id)
+        schedule = {"time": time, "start": slot["start"], "timezone": self.settings["timezone"]}
+        self.events.emit(self.settings, "popin_scheduled_created", customer, schedule=schedule)
         return {"status": 1, "message": "Call scheduled successfully"}
 
 

@@ -27,6 +27,7 @@ from sandbox.wisepops.contacts import (
     seeded_store,
 )
 from sandbox.wisepops.errors import WisepopsError, int_param, json_object
+from sandbox.wisepops.hooks import HOOK_SETTINGS, HookDeliveries
 from sandbox.wisepops.paging import ContactPaging
 from sandbox.wisepops.paging_faults import malformed_rules
 
@@ -35,8 +36,9 @@ INTERNATIONAL_PHONE = re.compile(r"^\+\d{6,15}$")
 HOOK_EVENTS = ("email", "phone", "survey")
 
 
-class WisepopsApi(CallBudget, ContactPaging, VendorApi):
-    """GET /contacts, GET /wisepops, /hooks (GET, POST, DELETE), DELETE /data-privacy."""
+class WisepopsApi(CallBudget, ContactPaging, HookDeliveries, VendorApi):
+    """GET /contacts, GET /wisepops, /hooks (GET, POST, DELETE), DELETE /data-privacy, and
+    signed hook deliveries of the contacts the `collect` action adds."""
 
     name = "wisepops"
     default_keys = (DEMO_KEYS["wisepops"],)
@@ -59,6 +61,8 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
         # moves later ones onto pages already read. True serves `page` >= 2 from the result
         # the same query had when its page 1 was served, so nothing shifts during paging.
         "page_snapshots": False,
+        # Hook deliveries: duplicates, contacts per POST, retries (sandbox/wisepops/hooks.py).
+        **HOOK_SETTINGS,
     }
 
     @override
@@ -68,6 +72,7 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
         self.store.setdefault("contacts_requests", 0)
         self.store.setdefault("pending_deletions", [])
         self._reindex()
+        self._start_deliveries(self.seed)
 
     @override
     def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -80,13 +85,21 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
                 raise SandboxError(f"{name} must be a non-negative integer")
         if "page_snapshots" in changes and not isinstance(changes["page_snapshots"], bool):
             raise SandboxError("page_snapshots must be true or false")
+        for name in HOOK_SETTINGS:
+            if name in changes and (
+                not isinstance(changes[name], (int, float)) or changes[name] < 0
+            ):
+                raise SandboxError(f"{name} must be a non-negative number")
         if "malformed_collected_at" in changes:
             changes = {**changes, "malformed_collected_at": malformed_rules(changes)}
         return super().update_settings(changes)
 
     @override
     def action(self, name: str, body: dict[str, Any]) -> Any:
-        """`delete_contacts` (see `PagingFaults._delete_contacts`)."""
+        """`delete_contacts` (see `PagingFaults._delete_contacts`); `collect` (contacts
+        submitted now, delivered to the hooks: see `HookDeliveries._collect`)."""
+        if name == "collect":
+            return self._collect(body)
         if name != "delete_contacts":
             return super().action(name, body)
         return self._delete_contacts(body)
@@ -156,7 +169,9 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
         """Stored records; `usage` shows the call budget."""
         if kind == "usage":
             return self._usage()
-        if kind in {"next_hook_id", "refused", "contacts_requests"}:
+        if kind == "deliveries":
+            return self._deliveries_made()
+        if kind in {"next_hook_id", "refused", "contacts_requests", "hook_keys"}:
             raise SandboxError(f"wisepops holds no {kind!r}")
         return super().inspect(kind)
 
@@ -243,6 +258,10 @@ class WisepopsApi(CallBudget, ContactPaging, VendorApi):
             hook["wisepop_id"] = popup_id
         self.store["next_hook_id"] += 1
         hooks.append(hook)
+        # Deliveries are signed with the key of the website that registered the hook.
+        key = AUTH_HEADER.match(request.headers.get("authorization", ""))
+        if key is not None:
+            self.store.setdefault("hook_keys", {})[str(hook["id"])] = key.group(1)
         return {"id": hook["id"]}
 
     async def _data_privacy(self, request: Request) -> dict[str, int]:

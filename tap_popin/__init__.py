@@ -1,0 +1,1 @@
+"""tap-popin: Popin call events, read from the relay's spool."""
