@@ -31,7 +31,7 @@ MELTANO_STAMP := .meltano/.installed-plugins
 
 $(MELTANO): | $(BIN)/uv
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(MELTANO_VENV)
-	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano==4.4.1' uv
+	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano[s3]==4.4.1' uv
 
 $(MELTANO_STAMP): meltano.yml pyproject.toml constraints.txt | $(MELTANO) $(STAMP)
 	$(MELTANO) install

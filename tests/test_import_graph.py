@@ -7,7 +7,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("leadkit", "tap_popl", "tap_wisepops", "target_ghl", "target_popin", "sandbox")
+PACKAGES = (
+    "leadkit",
+    "tap_popl",
+    "tap_wisepops",
+    "target_ghl",
+    "target_popin",
+    "sandbox",
+    "orchestration",
+)
 
 
 def _modules() -> dict[str, Path]:
