@@ -8,12 +8,15 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.definitions import build_definitions
+from orchestration.pipelines import PIPELINES
 from orchestration.tenants import load_tenants, tenants_path
 
 
-def job_named(name: str) -> dg.JobDefinition:
-    """A job of the current tenants file, rebuilt in each process (`build_reconstructable_job`)."""
-    return build_definitions(load_tenants(tenants_path())).get_job_def(name)
+def job_named(pipeline: str) -> dg.JobDefinition:
+    """A pipeline's job for the current tenants file, rebuilt in each process that runs it
+    (`build_reconstructable_job("orchestration", "job_named", reconstructable_args=...)`)."""
+    job_name = PIPELINES[pipeline].job_name
+    return build_definitions(load_tenants(tenants_path())).resolve_job_def(job_name)
 
 
 defs = build_definitions(load_tenants(tenants_path()))

@@ -26,6 +26,11 @@ GHL_LOCATION_TAG = "lead-connectors/ghl-location"
 WISEPOPS_WEBSITE_TAG = "lead-connectors/wisepops-website"
 TENANT_TAG = "lead-connectors/tenant"
 ROUTE = "pick_account"
+#: Steps run in processes forked from a server that has Dagster and these definitions loaded
+#: already: a step then starts in a fraction of a second instead of importing everything.
+EXECUTOR = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["dagster", "orchestration"]}}}
+)
 
 
 class MeltanoProject(dg.ConfigurableResource):
@@ -133,7 +138,7 @@ def build_job(pipeline: Pipeline, tenants: list[Tenant]) -> dg.JobDefinition:
         name=pipeline.job_name,
         description=f"`meltano run {' '.join(pipeline.blocks)}` for one tenant.",
         config=partition_config,
-        executor_def=dg.multiprocess_executor,
+        executor_def=EXECUTOR,
         tags={"lead-connectors/pipeline": pipeline.name},
     )
     def pipeline_job() -> None:
