@@ -30,6 +30,7 @@ def meltano_resource() -> MeltanoProject:
     """The resource, with the Meltano environment and data directory of the deployment."""
     project = MeltanoProject()
     return MeltanoProject(
+        project_dir=os.environ.get("MELTANO_PROJECT_ROOT") or project.project_dir,
         environment=os.environ.get(ENVIRONMENT_VARIABLE) or project.environment,
         data_dir=os.environ.get(DATA_DIR_VARIABLE) or project.data_dir,
     )
