@@ -142,12 +142,13 @@ def run_round(instance: dg.DagsterInstance, tenants: list[Tenant]) -> list[RunRe
     """Every pipeline of every tenant launched at once; the instance's pools queue them.
 
     One process per run, as a run launcher would: `execute_job` configures logging and is not
-    safe to call from several threads of one process. The processes are forked, so they start
-    with Dagster imported already.
+    safe to call from several threads of one process. They are forked from a server that has
+    imported Dagster once (a plain fork of a pytest-xdist worker would copy its threads' locks).
     """
     work = [(p, t) for t in tenants for p in t.pipelines]
-    fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(work), mp_context=fork) as pool:
+    forkserver = multiprocessing.get_context("forkserver")
+    forkserver.set_forkserver_preload(["dagster", "orchestration", __name__])
+    with ProcessPoolExecutor(len(work), mp_context=forkserver) as pool:
         futures = [pool.submit(_execute, instance.get_ref(), p, t) for p, t in work]
         return [f.result(timeout=600) for f in futures]
 
