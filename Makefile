@@ -28,12 +28,19 @@ constraints: | $(BIN)/uv
 MELTANO_VENV := $(VENV)/meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP := .meltano/.installed-plugins
+# The S3 extra serves the S3 state backend (docs/orchestration.md). The stamp names the spec,
+# so an existing Meltano venv is brought up to a changed one.
+MELTANO_SPEC := meltano[s3]==4.4.1
+MELTANO_READY := $(MELTANO_VENV)/.installed-$(subst [,-,$(subst ],,$(subst ==,-,$(MELTANO_SPEC))))
 
-$(MELTANO): | $(BIN)/uv
-	$(BIN)/uv venv --quiet --python $(BIN)/python $(MELTANO_VENV)
-	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python 'meltano==4.4.1' uv
+$(MELTANO_READY): | $(BIN)/uv
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(MELTANO_VENV)
+	$(BIN)/uv pip install --quiet --python $(MELTANO_VENV)/bin/python '$(MELTANO_SPEC)' uv
+	touch $@
 
-$(MELTANO_STAMP): meltano.yml pyproject.toml constraints.txt | $(MELTANO) $(STAMP)
+$(MELTANO): $(MELTANO_READY)
+
+$(MELTANO_STAMP): meltano.yml pyproject.toml constraints.txt | $(MELTANO_READY) $(STAMP)
 	$(MELTANO) install
 	touch $@
 

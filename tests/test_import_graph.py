@@ -18,6 +18,7 @@ PACKAGES = (
     "target_popin",
     "sandbox",
     "lead_relay",
+    "orchestration",
 )
 CONNECTORS = ("tap_popl", "tap_wisepops", "tap_ghl", "tap_popin", "target_ghl", "target_popin")
 #: What a production install holds: the sandbox is an optional extra, for tests and demos.

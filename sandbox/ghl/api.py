@@ -213,7 +213,7 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
     @override
     def inspect(self, kind: str) -> Any:
         """contacts (with notes, tasks and customFieldsByKey), notes, tasks, custom_fields,
-        locations, requests (write requests: method, path, operation, body, status)."""
+        locations, requests (write requests: method, path, operation, body, status, at)."""
         if kind == "contacts":
             return [self._inspected(contact) for contact in self.store["contacts"].values()]
         if kind in {"notes", "tasks", "appointments"}:
@@ -369,6 +369,8 @@ class GhlApi(ContactHandlers, OAuthApp, VendorApi):
                     "location_id": location,
                     "body": body,
                     "status": status,
+                    # Wall-clock seconds when answered: shows whether two runs' writes overlap.
+                    "at": time.time(),
                 }
             )
         return status, payload, headers

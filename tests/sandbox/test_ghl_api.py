@@ -563,6 +563,16 @@ def test_write_requests_are_logged_for_conformance_checks(ghl: Ghl, sandbox: San
     assert sandbox.records("ghl", "requests") == []
 
 
+def test_logged_write_requests_carry_the_time_they_were_answered(
+    ghl: Ghl, sandbox: SandboxClient
+) -> None:
+    before = time.time()
+    ghl.upsert(email="a@example.com")
+    ghl.upsert(email="b@example.com")
+    first, second = sandbox.records("ghl", "requests")
+    assert before <= first["at"] <= second["at"] <= time.time()
+
+
 # -- rate limits ------------------------------------------------------------------------------
 
 
