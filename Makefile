@@ -78,6 +78,8 @@ bench: install meltano
 	$(BIN)/python -m benchmarks.target_ghl
 	$(BIN)/python -m benchmarks.faults
 	$(BIN)/python -m benchmarks.relay_latency
+	$(BIN)/python -m benchmarks.popin_events --events 1000 --rate 50
+	$(BIN)/python -m benchmarks.tap_ghl
 
 clean:
 	rm -rf $(VENV) .meltano .mypy_cache .ruff_cache .pytest_cache output .sandbox-data

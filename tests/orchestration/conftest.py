@@ -22,7 +22,7 @@ S3_KEYS = {"aws_access_key_id": "test-access-key", "aws_secret_access_key": "tes
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The three-tenant tests share one module fixture: they run on one worker, as the
-    e2e suite's `history` users do (its module mark alone was seen split across workers)."""
+    e2e suite's `history` users do."""
     for item in items:
         if Path(str(item.fspath)).name == "test_three_tenants.py":
             item.add_marker(pytest.mark.xdist_group("orchestration-three-tenants"))
