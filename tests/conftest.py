@@ -10,21 +10,6 @@ import pytest
 from sandbox.control import DEMO_KEYS, SandboxClient, running_sandbox
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-#: The longest modules (several minutes of `meltano run`s each) are handed out first, so that
-#: under several workers none of them starts last and alone.
-LONGEST_FIRST = ("tests/orchestration/test_three_tenants.py", "tests/e2e/")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the collection longest first (stable otherwise: a module stays contiguous)."""
-
-    def rank(item: pytest.Item) -> int:
-        return next(
-            (n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
-            len(LONGEST_FIRST),
-        )
-
-    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
