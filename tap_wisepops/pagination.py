@@ -32,10 +32,9 @@ so whichever query returns them again, they are dropped.
 
 from __future__ import annotations
 
-import re
 import typing as t
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from singer_sdk.pagination import BaseAPIPaginator
@@ -54,7 +53,6 @@ INCLUSIVE = "inclusive"
 #: Pages one run may find moved before it gives up: contacts deleted between nearly every
 #: two calls would otherwise keep it backing up until the month's calls are gone.
 MAX_MOVED_PAGES = 20
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def stamp_of(value: object) -> str | None:
@@ -71,13 +69,6 @@ def _stamp_of_text(value: str) -> str | None:
     if len(value) == 24 and value[10] == "T" and value[19] == "." and value[23] == "Z":
         return value  # already the API's form: formatting it again would give it back
     return format_instant(moment)
-
-
-def parse_start_date(value: object) -> datetime | None:
-    """`start_date` as an instant: an ISO-8601 date-time, or a date meaning its midnight UTC."""
-    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
-        value = value.strip() + "T00:00:00Z"
-    return parse_instant(value)
 
 
 def shift(stamp: str, delta: timedelta) -> str:

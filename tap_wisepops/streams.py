@@ -15,14 +15,13 @@ from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
 from leadkit.responses import json_body
-from leadkit.timestamps import format_instant, parse_instant, require_instant
+from leadkit.timestamps import format_instant, parse_instant, parse_start_date, require_instant
 from tap_wisepops.client import SCHEMAS, WisepopsStream
 from tap_wisepops.pagination import (
     INCLUSIVE,
     CollectedAfterPaginator,
     ContactsPage,
     EmittedContacts,
-    parse_start_date,
     stamp_of,
 )
 

@@ -14,9 +14,9 @@ from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
 from leadkit.spool import check_spool_settings
 from leadkit.tap import VendorTap
+from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
 from tap_wisepops.client import CallBudget
-from tap_wisepops.pagination import parse_start_date
 from tap_wisepops.spooled import SpoolContactsStream
 from tap_wisepops.streams import MAX_PAGE_SIZE, ContactsStream, HooksStream, WisepopsListStream
 
