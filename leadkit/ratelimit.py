@@ -13,7 +13,8 @@ REMAINING_HEADER = "X-RateLimit-Remaining"
 INTERVAL_HEADER = "X-RateLimit-Interval-Milliseconds"
 
 
-def _header_number(headers: Mapping[str, str], name: str) -> float | None:
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """A header's finite, non-negative number, or None when absent or not one."""
     value = headers.get(name)
     if value is None:
         return None
@@ -102,9 +103,9 @@ class RateLimiter:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adopt the server's limit and window; count budget others spent as used."""
-        limit = _header_number(headers, MAX_HEADER)
-        interval_ms = _header_number(headers, INTERVAL_HEADER)
-        remaining = _header_number(headers, REMAINING_HEADER)
+        limit = header_number(headers, MAX_HEADER)
+        interval_ms = header_number(headers, INTERVAL_HEADER)
+        remaining = header_number(headers, REMAINING_HEADER)
         with self._lock:
             if limit is not None and limit >= 1:
                 self.max_requests = int(limit)

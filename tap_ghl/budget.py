@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from leadkit.errors import QuotaExhausted
 from leadkit.ghl import DAILY_LIMIT_HEADER, DAILY_REMAINING_HEADER
+from leadkit.ratelimit import header_number
 
 #: Without `daily_budget_reserve`, this share of the location's own daily limit is kept:
 #: a fixed number would stop every run at once on a location with a smaller limit.
@@ -74,8 +75,8 @@ class RequestBudget:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the location's daily requests left, and its daily limit, from an answer."""
-        remaining = _count(headers.get(DAILY_REMAINING_HEADER))
-        limit = _count(headers.get(DAILY_LIMIT_HEADER))
+        remaining = _count(headers, DAILY_REMAINING_HEADER)
+        limit = _count(headers, DAILY_LIMIT_HEADER)
         with self._lock:
             if remaining is not None:
                 self.daily_remaining = remaining
@@ -83,10 +84,7 @@ class RequestBudget:
                 self.daily_limit = limit
 
 
-def _count(value: str | None) -> int | None:
+def _count(headers: Mapping[str, str], name: str) -> int | None:
     """A header's whole number of requests, or None when absent or not a number."""
-    try:
-        number = float(value) if value is not None else math.nan
-    except ValueError:
-        return None
-    return int(number) if math.isfinite(number) and number >= 0 else None
+    number = header_number(headers, name)
+    return None if number is None else int(number)
