@@ -27,6 +27,11 @@ from tests.e2e.harness import (
     wisepops_people,
 )
 
+# The first test builds the module's world: seven `meltano run`s, six of them killed mid-way,
+# each guarded by its own timeout. The suite's per-test 300 s would cut that world short on
+# a loaded machine, so the module's guard covers all seven.
+pytestmark = pytest.mark.timeout(900)
+
 
 @dataclass
 class Crashes:
