@@ -1,5 +1,5 @@
-"""The requests one run may spend: a cap per run, and a reserve of the location's daily budget
-left for its other integrations (every token of a location shares that budget)."""
+"""The requests one run may spend: the shared per-run cap, and a reserve of the location's daily
+budget left for its other integrations (every token of a location shares that budget)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import threading
 from collections.abc import Mapping
 
+from leadkit.budget import RESUME, RequestCap
 from leadkit.errors import QuotaExhausted
 from leadkit.ghl import DAILY_LIMIT_HEADER, DAILY_REMAINING_HEADER
 from leadkit.ratelimit import header_number
@@ -14,14 +15,10 @@ from leadkit.ratelimit import header_number
 #: Without `daily_budget_reserve`, this share of the location's own daily limit is kept:
 #: a fixed number would stop every run at once on a location with a smaller limit.
 DEFAULT_RESERVE_SHARE = 0.1
-RESUME = (
-    "Every STATE written covers only records emitted before it; the next run continues "
-    "from the bookmark."
-)
 
 
 class BudgetReached(QuotaExhausted):
-    """A limit of the run's request budget was reached before the next request."""
+    """The location's daily reserve was reached before the next request."""
 
 
 class RequestBudget:
@@ -29,24 +26,17 @@ class RequestBudget:
     refuses the one that would pass `max_requests_per_run` or eat into the reserve."""
 
     def __init__(self, max_requests: int | None, reserve: int | None) -> None:
-        self.max_requests = max_requests
+        self.cap = RequestCap("max_requests_per_run", max_requests)
         #: The configured reserve; None keeps a share of the location's daily limit.
         self.configured_reserve = reserve
-        #: Requests sent in this run.
-        self.spent = 0
         #: The location's daily requests left, and its daily limit, as the last answer said.
         self.daily_remaining: int | None = None
         self.daily_limit: int | None = None
         self._lock = threading.Lock()
 
     def spend(self) -> None:
-        """Count one request about to be sent, or raise BudgetReached naming the limit."""
+        """Count one request about to be sent, or raise naming the limit it would pass."""
         with self._lock:
-            if self.max_requests is not None and self.spent >= self.max_requests:
-                raise BudgetReached(
-                    f"`max_requests_per_run` ({self.max_requests}) reached: stopped before "
-                    f"request {self.spent + 1}. {RESUME}"
-                )
             reserve = self.reserve
             if self.daily_remaining is not None and self.daily_remaining - 1 < reserve:
                 raise BudgetReached(
@@ -56,7 +46,12 @@ class RequestBudget:
                     f"requests. {RESUME} Run it again after GHL's daily budget resets, or "
                     "lower the reserve."
                 )
-            self.spent += 1
+            self.cap.spend()
+
+    @property
+    def spent(self) -> int:
+        """Requests sent in this run."""
+        return self.cap.spent
 
     @property
     def reserve(self) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 from singer_sdk.schema.source import SchemaDirectory
 from typing_extensions import override
 
+from leadkit.budget import RequestCap, RequestCapReached
 from leadkit.tapstream import VendorRESTStream
 
 if t.TYPE_CHECKING:
@@ -19,28 +19,8 @@ if t.TYPE_CHECKING:
 
 SCHEMAS = SchemaDirectory(Path(__file__).parent / "schemas")
 _TToken = t.TypeVar("_TToken")
-
-
-class CallBudgetReached(Exception):
-    """The next call would exceed `max_api_calls`; not retriable, the run stops cleanly."""
-
-
-@dataclass
-class CallBudget:
-    """API calls one run may spend across all streams (Wisepops allows 1,500 a month)."""
-
-    limit: int | None = None
-    spent: int = 0
-
-    def spend(self) -> None:
-        """Count one call about to be sent, or refuse it when the cap is reached."""
-        if self.limit is not None and self.spent >= self.limit:
-            raise CallBudgetReached(
-                f"max_api_calls ({self.limit}) reached: stopped before sending call "
-                f"{self.spent + 1}. The state covers exactly the records emitted so far; "
-                "the next run resumes from there."
-            )
-        self.spent += 1
+#: The setting that caps a run's calls (Wisepops allows 1,500 a month).
+MAX_API_CALLS = "max_api_calls"
 
 
 class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
@@ -55,10 +35,10 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     #: Whether `max_api_calls` stopped this stream.
     stopped_by_budget: bool = False
 
-    def __init__(self, tap: Tap, *, budget: CallBudget | None = None) -> None:
+    def __init__(self, tap: Tap, *, budget: RequestCap | None = None) -> None:
         super().__init__(tap)
         #: The call budget shared by every stream of this tap run.
-        self.budget = budget if budget is not None else CallBudget()
+        self.budget = budget if budget is not None else RequestCap(MAX_API_CALLS, None)
 
     @property
     @override
@@ -98,7 +78,7 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
         self.stopped_by_budget = False
         try:
             yield from super().request_records(context)
-        except CallBudgetReached as exc:
+        except RequestCapReached as exc:
             self.stopped_by_budget = True
             self.logger.warning("%s: %s", self.name, exc)
         finally:

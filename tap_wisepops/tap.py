@@ -9,6 +9,7 @@ from singer_sdk import Stream
 from singer_sdk import typing as th
 from typing_extensions import override
 
+from leadkit.budget import RequestCap
 from leadkit.cli import run as run_cli
 from leadkit.errors import ConfigError
 from leadkit.settings import http_properties
@@ -16,7 +17,7 @@ from leadkit.spool import check_spool_settings
 from leadkit.tap import VendorTap
 from leadkit.timestamps import parse_start_date
 from leadkit.urls import require_safe_url
-from tap_wisepops.client import CallBudget
+from tap_wisepops.client import MAX_API_CALLS
 from tap_wisepops.spooled import SpoolContactsStream
 from tap_wisepops.streams import MAX_PAGE_SIZE, ContactsStream, HooksStream, WisepopsListStream
 
@@ -92,9 +93,9 @@ class TapWisepops(VendorTap):
     ).to_dict()
 
     @cached_property
-    def call_budget(self) -> CallBudget:
+    def call_budget(self) -> RequestCap:
         """API calls this run may spend, shared by every stream."""
-        return CallBudget(self.config.get("max_api_calls"))
+        return RequestCap(MAX_API_CALLS, self.config.get(MAX_API_CALLS))
 
     @override
     def discover_streams(self) -> list[Stream]:

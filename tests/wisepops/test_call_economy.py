@@ -71,8 +71,8 @@ def test_max_api_calls_stops_cleanly_before_exceeding_the_cap(
     assert sandbox.counters("wisepops")["requests"] == 3
     assert run.keys() == expected[: len(run.keys())]
     assert len(run.keys()) == 10 + 9 + 9
-    assert "max_api_calls (3) reached" in caplog.text
-    assert "state covers exactly the records emitted" in caplog.text
+    assert "`max_api_calls` (3) reached" in caplog.text
+    assert "Every STATE written covers only records emitted before it" in caplog.text
 
 
 def test_state_after_a_capped_run_covers_exactly_what_was_emitted(
