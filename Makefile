@@ -87,6 +87,7 @@ bench: install meltano
 	$(BIN)/python -m benchmarks.relay_latency
 	$(BIN)/python -m benchmarks.popin_events --events 1000 --rate 50
 	$(BIN)/python -m benchmarks.tap_ghl
+	$(BIN)/python -m benchmarks.orchestration_overhead
 
 clean:
 	rm -rf $(VENV) .meltano .mypy_cache .ruff_cache .pytest_cache output .sandbox-data
