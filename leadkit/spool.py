@@ -190,8 +190,9 @@ class SqliteSpool(Spool):
             self._db.close()
 
 
-def open_spool(location: str) -> Spool:
-    """A file path or sqlite:///path (SQLite, WAL, synchronous=FULL), or postgresql://... ."""
+def spool_file(location: str) -> str:
+    """The SQLite file a spool location names: a file path or sqlite:///path (SpoolError
+    for any other scheme, postgresql:// included, and for an empty location)."""
     if location.startswith(("postgresql://", "postgres://")):
         raise SpoolError("a postgresql:// spool is not supported yet: use a SQLite file path")
     if location.startswith("sqlite:///"):
@@ -200,7 +201,12 @@ def open_spool(location: str) -> Spool:
         raise SpoolError("the spool location must be a file path, sqlite:///path or postgresql://")
     if not location:
         raise SpoolError("the spool location is empty")
-    return SqliteSpool(location)
+    return location
+
+
+def open_spool(location: str) -> Spool:
+    """A file path or sqlite:///path (SQLite, WAL, synchronous=FULL), or postgresql://... ."""
+    return SqliteSpool(spool_file(location))
 
 
 def check_spool_settings(config: Mapping[str, Any], *, required: bool = False) -> None:
@@ -214,8 +220,11 @@ def check_spool_settings(config: Mapping[str, Any], *, required: bool = False) -
             if config.get(name):
                 raise ConfigError(f"`{name}` needs `webhook_spool` (the relay's spool)")
         return
-    path = spool.removeprefix("sqlite:///") if isinstance(spool, str) else "://"
-    if "://" in path:
+    try:
+        path = spool_file(spool) if isinstance(spool, str) else ""
+    except SpoolError:
+        path = ""
+    if not path:
         raise ConfigError("`webhook_spool` must be a file path or sqlite:///path")
     if not Path(path).is_file():
         raise ConfigError(
