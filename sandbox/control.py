@@ -113,6 +113,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_answering(
+    process: subprocess.Popen[Any], url: str, name: str, timeout: float = 30
+) -> None:
+    """Return once the server `process` started answers `url`; RuntimeError naming it if it
+    exits first, the last ConnectionError once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=5).raise_for_status()
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @contextmanager
 def running_sandbox(
     *args: str, port: int | None = None, log: Any = None
@@ -125,17 +143,7 @@ def running_sandbox(
     )
     client = SandboxClient(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"sandbox exited with {process.returncode}")
-            try:
-                client.health()
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until_answering(process, f"{client.base_url}/_sandbox/health", "sandbox")
         yield client
     finally:
         if process.poll() is None:

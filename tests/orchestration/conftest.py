@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-import requests
 
-from sandbox.control import free_port
+from sandbox.control import free_port, wait_until_answering
 from tests.e2e.harness import MELTANO, ROOT
 
 BUCKET = "lead-connectors-state"
@@ -37,15 +35,7 @@ def s3_endpoint() -> Iterator[str]:
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(endpoint, timeout=5)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None, "moto_server exited"
-                assert time.monotonic() < deadline, "moto_server did not listen within 30 s"
-                time.sleep(0.1)
+        wait_until_answering(server, endpoint, "moto_server")
         s3_client(endpoint).create_bucket(Bucket=BUCKET)  # type: ignore[attr-defined]
         yield endpoint
     finally:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import IO, Any
 
 import requests
 
-from sandbox.control import free_port
+from sandbox.control import free_port, wait_until_answering
 
 
 @dataclass
@@ -59,18 +58,12 @@ def start_relay(
         command, env=env, stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL
     )
     relay = RelayProcess(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"lead-relay exited with {process.returncode}")
-        try:
-            requests.get(f"{relay.url}/health", timeout=5)
-            return relay
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
+    try:
+        wait_until_answering(process, f"{relay.url}/health", "lead-relay")
+    except requests.ConnectionError:
+        process.kill()
+        raise
+    return relay
 
 
 def stop_relay(relay: RelayProcess) -> None:
