@@ -16,7 +16,6 @@ from orchestration.meltano import (
     meltano_command,
     run_environment,
     run_meltano,
-    secret_values,
 )
 from orchestration.pipelines import Pipeline
 from orchestration.tenants import Tenant
@@ -98,10 +97,10 @@ def _run_op(pipeline: Pipeline, pool: str, tenants: dict[str, Tenant]) -> dg.OpD
     ) -> dg.Output[None]:
         tenant = tenants[context.partition_key]
         files = RunFiles(Path(meltano.data_dir) / tenant.id, context.run_id)
-        secrets = list(secret_values(tenant, os.environ).values())
         env = run_environment(
             tenant, files, Path(meltano.project_dir), meltano.environment, os.environ
         )
+        secrets = [env[variable] for variable in tenant.secrets]
         command = meltano_command(meltano.meltano, pipeline, tenant, full_refresh=full_refresh)
         context.log.info(f"{tenant.id}: {' '.join(command[1:])}")
         outcome = run_meltano(command, env, files, secrets, meltano.timeout_seconds)
