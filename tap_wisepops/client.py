@@ -23,6 +23,11 @@ _TToken = t.TypeVar("_TToken")
 MAX_API_CALLS = "max_api_calls"
 
 
+def authorization(api_key: str) -> str:
+    """The documented Authorization header, literally: the key in double quotes."""
+    return f'WISEPOPS-API key="{api_key}"'
+
+
 class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     """A Wisepops api2 endpoint: bare JSON arrays, one key per website."""
 
@@ -43,9 +48,9 @@ class WisepopsStream(VendorRESTStream[_TToken], t.Generic[_TToken]):
     @property
     @override
     def http_headers(self) -> dict[str, str]:
-        """The documented header, literally: the key in double quotes."""
+        """The documented Authorization header, and JSON."""
         return {
-            "Authorization": f'WISEPOPS-API key="{self.config["api_key"]}"',
+            "Authorization": authorization(self.config["api_key"]),
             "Accept": "application/json",
         }
 

@@ -24,6 +24,7 @@ from leadkit.errors import AuthFailure, ConfigError, describe_response
 from leadkit.retry import RetryPolicy
 from leadkit.urls import require_safe_url
 from leadkit.writer.client import ApiClient
+from tap_wisepops.client import authorization
 from tap_wisepops.tap import DEFAULT_API_URL
 
 logger = logging.getLogger("tap-wisepops-hooks")
@@ -49,7 +50,7 @@ class HooksClient:
         self.client = ApiClient(
             vendor="Wisepops",
             base_url=self.api_url,
-            headers={"Authorization": f'WISEPOPS-API key="{self.api_key}"'},
+            headers={"Authorization": authorization(self.api_key)},
             auth_setting="api_key",
             policy=RetryPolicy(),
             timeout=TIMEOUT_SECONDS,
