@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadkit.popin_events import (
@@ -22,6 +22,7 @@ from leadkit.popin_events import (
     user_number,
 )
 from leadkit.spool import Spool, open_spool, utc_now
+from leadkit.timestamps import parse_instant
 
 #: Clocks of the relay and the target may differ a little: an event stored this long before
 #: the capture was sent still counts as its answer.
@@ -33,16 +34,6 @@ CANCEL_POLL_SECONDS = 0.2
 def sent_now() -> str:
     """When a capture is sent, in the spool's `received_at` form."""
     return utc_now()
-
-
-def _instant(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -81,7 +72,7 @@ class PopinEvents:
         if event not in (USER_CAPTURED, SCHEDULED_CREATED):
             return
         phone, number = event_phone(payload), user_number(payload.get("user_id"))
-        stored = _instant(received_at)
+        stored = parse_instant(received_at)
         if phone is None or number is None or stored is None:
             return
         schedule = payload.get("schedule")
@@ -93,7 +84,7 @@ class PopinEvents:
         """The latest `event` about `phone` (naming `slot`, if given) stored since `sent_at`
         (any, when that is unknown)."""
         self._refresh()
-        since = _instant(sent_at)
+        since = parse_instant(sent_at)
         floor = None if since is None else since - CLOCK_SLACK
         with self._lock:
             found = [
