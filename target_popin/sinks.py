@@ -33,9 +33,11 @@ CAPTURES = "popin.capture"
 BOOKINGS = "popin.schedule"
 #: Slots Popin may refuse one person before they are rejected (`max_slot_refusals`).
 MAX_SLOT_REFUSALS = 3
+CAPTURE_UNKNOWN = "capture outcome unknown"
 CAPTURE_UNKNOWN_EARLIER = "capture outcome unknown from an earlier run"
 #: Seconds a capture or booking whose answer was lost waits for its event.
 DEFAULT_WEBHOOK_WAIT_SECONDS = 10
+SCHEDULE_UNKNOWN = "schedule outcome unknown"
 SCHEDULE_UNKNOWN_EARLIER = "schedule outcome unknown from an earlier run"
 
 
@@ -110,7 +112,7 @@ class PopinSink(ApiBatchSink[PopinServices]):
         known = capture.settled()
         if known is not None:
             if capture.in_doubt:
-                # An earlier run's capture in doubt, settled now from Popin's event.
+                # A capture in doubt (this run's or an earlier one's), settled from its event.
                 summary.count(self.stream_name, "settled_from_events")
                 self.run.written_this_run.add(lead.key)
                 return str(known["customer_id"])
@@ -131,7 +133,7 @@ class PopinSink(ApiBatchSink[PopinServices]):
             raise Reject(f"capture refused (HTTP {response.status_code})", safe_reason(response))
         if not body.get("customer_id"):
             return self._settle_lost_answer(
-                capture, lead, sent_at, Reject("capture outcome unknown", "no customer_id")
+                capture, lead, sent_at, Reject(CAPTURE_UNKNOWN, "no customer_id")
             )
         customer_id = str(body["customer_id"])
         capture.done(customer_id=customer_id, url=body.get("url"))
@@ -193,9 +195,9 @@ class PopinSink(ApiBatchSink[PopinServices]):
         return found
 
     def _earlier_capture(self, lead: Lead) -> EarlierTry:
-        """An earlier run's capture in doubt: settled by Popin's event for this person, if
+        """An earlier try's capture in doubt: settled by Popin's event for this person, if
         the spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
-        refuse = _unknowable(CAPTURE_UNKNOWN_EARLIER)
+        refuse = _unknowable(CAPTURE_UNKNOWN, CAPTURE_UNKNOWN_EARLIER, self.run.ledger.run)
         events = self.services.events
         if events is None:
             return refuse
@@ -209,9 +211,9 @@ class PopinSink(ApiBatchSink[PopinServices]):
         return settle
 
     def _earlier_booking(self, lead: Lead) -> EarlierTry:
-        """An earlier run's booking in doubt: settled by Popin's event naming its slot, if the
+        """An earlier try's booking in doubt: settled by Popin's event naming its slot, if the
         spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
-        refuse = _unknowable(SCHEDULE_UNKNOWN_EARLIER)
+        refuse = _unknowable(SCHEDULE_UNKNOWN, SCHEDULE_UNKNOWN_EARLIER, self.run.ledger.run)
         events = self.services.events
         if events is None:
             return refuse
@@ -260,7 +262,7 @@ class PopinSink(ApiBatchSink[PopinServices]):
         summary = self.run.summary
         booking = self.run.ledger.bracket(BOOKINGS, lead.key, earlier=self._earlier_booking(lead))
         if booking.settled() is not None:
-            # An earlier run's booking in doubt may just have been settled from its event.
+            # An earlier try's booking in doubt may just have been settled from its event.
             outcome = "schedule_settled_from_events" if booking.in_doubt else "already_scheduled"
             summary.count(self.stream_name, outcome)
             return
@@ -361,12 +363,21 @@ class PopinSink(ApiBatchSink[PopinServices]):
             raise
 
 
-def _unknowable(reason: str) -> EarlierTry:
-    """Popin's rule for a write an earlier run sent without hearing back: Popin cannot be
-    asked whether it happened, and sending it again could make a second customer or booking."""
+def _unknowable(this_run: str, earlier_run: str, run: str) -> EarlierTry:
+    """Popin's rule for a write sent earlier without hearing back: Popin cannot be asked
+    whether it happened, and sending it again could make a second customer or booking.
 
-    def refuse(_pending: dict[str, Any]) -> dict[str, Any] | None:
-        raise Reject(reason, "check Popin, then remove the ledger entry")
+    The reason says whose try it was: an earlier record of this run (`this_run`, the reason
+    that record got too) or an earlier run (`earlier_run`)."""
+
+    def refuse(pending: dict[str, Any]) -> dict[str, Any] | None:
+        if pending.get("run") == run:
+            raise Reject(
+                this_run,
+                "an earlier record of this person lost its answer in this run;"
+                " check Popin, then remove the ledger entry",
+            )
+        raise Reject(earlier_run, "check Popin, then remove the ledger entry")
 
     return refuse
 

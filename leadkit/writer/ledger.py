@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +38,9 @@ class Ledger:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path) if path else ":memory:"
+        #: This opening's id: pending entries carry it, so a doubt left by an earlier record
+        #: of the same run is told apart from one an earlier run left.
+        self.run = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         with self._lock:
@@ -124,7 +128,9 @@ class Bracket:
 
     def pending(self, **fields: Any) -> None:
         """Mark the write as possibly applied, just before it may be."""
-        self.ledger.put(self.namespace, self.key, {"state": PENDING, **fields})
+        self.ledger.put(
+            self.namespace, self.key, {"state": PENDING, "run": self.ledger.run, **fields}
+        )
 
     def done(self, **fields: Any) -> dict[str, Any]:
         """Mark the write as applied, with what to remember of it; return the entry."""

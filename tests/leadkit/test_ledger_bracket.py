@@ -18,7 +18,7 @@ def test_a_write_never_tried_is_sent_and_remembered_as_done() -> None:
     write = ledger.bracket("notes", "k", earlier=_send_again)
     assert write.settled() is None
     write.pending()
-    assert ledger.get("notes", "k") == {"state": "pending"}
+    assert ledger.get("notes", "k") == {"state": "pending", "run": ledger.run}
     write.done(id="n1")
     assert ledger.bracket("notes", "k", earlier=_send_again).settled() == {
         "state": "done",
@@ -51,6 +51,20 @@ def test_a_vendor_that_cannot_be_asked_refuses_an_earlier_try_in_doubt() -> None
     with pytest.raises(Reject):
         ledger.bracket("captures", "k", earlier=refuse).settled()
     assert ledger.get("captures", "k") == {"state": "pending"}
+
+
+def test_a_pending_entry_names_the_run_that_left_it() -> None:
+    ledger = Ledger(None)
+    ledger.bracket("captures", "k", earlier=_send_again).pending(sent_at="t")
+    seen: list[dict[str, Any]] = []
+
+    def rule(pending: dict[str, Any]) -> dict[str, Any] | None:
+        seen.append(pending)
+        return None
+
+    ledger.bracket("captures", "k", earlier=rule).settled()
+    assert seen[0]["run"] == ledger.run
+    assert Ledger(None).run != ledger.run
 
 
 def test_a_done_write_is_never_ruled_on_again() -> None:

@@ -373,6 +373,17 @@ def test_a_capture_whose_answer_was_lost_is_never_sent_again(
     assert route_count(sandbox, CAPTURE) == 1
 
 
+def test_a_repeat_of_a_person_whose_capture_answer_this_run_lost_is_rejected_not_resent(
+    sandbox: SandboxClient, run_target: RunTarget
+) -> None:
+    sandbox.faults("popin", queue=["drop"], paths="^POST .*/capture")
+    run = run_target([person(1), person(1, name="Lead One")])
+    # Both records name the same doubt, and neither says it came from an earlier run.
+    assert [r["reason"] for r in run.rejects] == ["capture outcome unknown"] * 2
+    assert "in this run" in run.rejects[1]["detail"]
+    assert route_count(sandbox, CAPTURE) == 1
+
+
 # --- faults and errors -----------------------------------------------------------------
 
 
