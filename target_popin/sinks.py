@@ -197,7 +197,7 @@ class PopinSink(ApiBatchSink[PopinServices]):
     def _earlier_capture(self, lead: Lead) -> EarlierTry:
         """An earlier try's capture in doubt: settled by Popin's event for this person, if
         the spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
-        refuse = _unknowable(CAPTURE_UNKNOWN, CAPTURE_UNKNOWN_EARLIER, self.run.ledger.run)
+        refuse = _unknowable(CAPTURE_UNKNOWN, CAPTURE_UNKNOWN_EARLIER, self.run.ledger)
         events = self.services.events
         if events is None:
             return refuse
@@ -213,7 +213,7 @@ class PopinSink(ApiBatchSink[PopinServices]):
     def _earlier_booking(self, lead: Lead) -> EarlierTry:
         """An earlier try's booking in doubt: settled by Popin's event naming its slot, if the
         spool holds one stored since it was sent; else rejected (Popin cannot be asked)."""
-        refuse = _unknowable(SCHEDULE_UNKNOWN, SCHEDULE_UNKNOWN_EARLIER, self.run.ledger.run)
+        refuse = _unknowable(SCHEDULE_UNKNOWN, SCHEDULE_UNKNOWN_EARLIER, self.run.ledger)
         events = self.services.events
         if events is None:
             return refuse
@@ -363,21 +363,21 @@ class PopinSink(ApiBatchSink[PopinServices]):
             raise
 
 
-def _unknowable(this_run: str, earlier_run: str, run: str) -> EarlierTry:
+def _unknowable(reason: str, earlier_run_reason: str, ledger: Ledger) -> EarlierTry:
     """Popin's rule for a write sent earlier without hearing back: Popin cannot be asked
     whether it happened, and sending it again could make a second customer or booking.
 
-    The reason says whose try it was: an earlier record of this run (`this_run`, the reason
-    that record got too) or an earlier run (`earlier_run`)."""
+    An earlier record of this run gets `reason`, the one that record got too; an earlier
+    run's try gets `earlier_run_reason`."""
 
     def refuse(pending: dict[str, Any]) -> dict[str, Any] | None:
-        if pending.get("run") == run:
+        if ledger.left_by_this_run(pending):
             raise Reject(
-                this_run,
+                reason,
                 "an earlier record of this person lost its answer in this run;"
                 " check Popin, then remove the ledger entry",
             )
-        raise Reject(earlier_run, "check Popin, then remove the ledger entry")
+        raise Reject(earlier_run_reason, "check Popin, then remove the ledger entry")
 
     return refuse
 

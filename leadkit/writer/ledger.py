@@ -78,6 +78,10 @@ class Ledger:
         with self._lock:
             self._db.execute("DELETE FROM ledger WHERE namespace = ? AND key = ?", (namespace, key))
 
+    def left_by_this_run(self, entry: dict[str, Any]) -> bool:
+        """Whether a pending entry was left by this run (an earlier record's try)."""
+        return entry.get("run") == self.run
+
     def bracket(self, namespace: str, key: str, *, earlier: EarlierTry) -> Bracket:
         """The bracket of one write that is not idempotent, as the ledger holds it now."""
         return Bracket(self, namespace, key, earlier)

@@ -63,8 +63,8 @@ def test_a_pending_entry_names_the_run_that_left_it() -> None:
         return None
 
     ledger.bracket("captures", "k", earlier=rule).settled()
-    assert seen[0]["run"] == ledger.run
-    assert Ledger(None).run != ledger.run
+    assert ledger.left_by_this_run(seen[0])
+    assert not Ledger(None).left_by_this_run(seen[0])
 
 
 def test_a_done_write_is_never_ruled_on_again() -> None:
