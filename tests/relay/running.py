@@ -60,7 +60,8 @@ def start_relay(
     relay = RelayProcess(f"http://127.0.0.1:{port}", process)
     try:
         wait_until_answering(process, f"{relay.url}/health", "lead-relay")
-    except requests.ConnectionError:
+    except BaseException:
+        # Whatever ended the wait (no answer, an error answer, an interrupt): no stray relay.
         process.kill()
         raise
     return relay
